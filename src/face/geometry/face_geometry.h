@@ -4,7 +4,8 @@
 // weighted orthogonal Procrustes fit of the canonical face mesh gives the pose. See
 // docs/face_geometry.md for the algorithm, the constants and the angle conventions.
 //
-// Construction allocates; estimate() does not.
+// Construction allocates; estimate() does not. estimate() uses scratch buffers of the object: one
+// estimator per thread (they are cheap: about 30 KB).
 #pragma once
 
 #include <array>
