@@ -25,3 +25,12 @@ template <typename T> T load_le(const std::byte* p) {
 std::optional<int64_t> checked_element_count(std::span<const int64_t> dims, int64_t limit = INT64_MAX / 16);
 
 }  // namespace facepipe::engine::import_detail
+
+namespace facepipe::engine {
+struct Graph;
+namespace import_detail {
+// Drops constant tensors that no op reads and no graph output names (for example an ONNX constant
+// that was rewritten for the NHWC layout), renumbering tensor ids.
+void prune_unused_constants(Graph& graph);
+}  // namespace import_detail
+}  // namespace facepipe::engine

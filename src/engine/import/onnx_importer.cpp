@@ -949,6 +949,7 @@ Graph OnnxImporter::run() {
     if (v.elem_type != onnx::kUndefined) t.dtype = to_dtype(v.elem_type, where_);
     graph_.outputs.push_back(id);
   }
+  import_detail::prune_unused_constants(graph_);
   return std::move(graph_);
 }
 

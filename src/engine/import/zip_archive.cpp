@@ -177,7 +177,9 @@ std::vector<std::byte> ZipArchive::read(const ZipEntry& e) const {
     if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) throw Error(where + "zlib inflateInit2 failed");
     zs.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(src));
     zs.avail_in = static_cast<uInt>(e.compressed_size);
-    zs.next_out = reinterpret_cast<Bytef*>(out.data());
+    // zlib rejects a null output pointer even with no room requested (an empty member).
+    Bytef empty_output = 0;
+    zs.next_out = out.empty() ? &empty_output : reinterpret_cast<Bytef*>(out.data());
     zs.avail_out = static_cast<uInt>(out.size());
     const int rc = inflate(&zs, Z_FINISH);
     const uint64_t produced = zs.total_out;
