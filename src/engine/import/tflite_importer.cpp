@@ -243,7 +243,9 @@ std::vector<int64_t> TfliteImporter::constant_ints(const OpContext& op, size_t i
   const int32_t tfl = op.inputs[input];
   const auto bytes = buffer_data(tfl);
   const DType dtype = tensor_dtype(tfl);
-  if (bytes.empty() && tensor_shape(tfl, false, nullptr).num_elements() != 0)
+  // An empty tensor (a 0 in its shape) legitimately has no buffer; anything else must be constant.
+  const auto declared = import_detail::checked_element_count(tensor_shape(tfl, false, nullptr).dims());
+  if (bytes.empty() && declared != int64_t{0})
     throw Error(op.where + ": " + what + " tensor '" + tensor_name(tfl) + "' must be a constant");
   std::vector<int64_t> values;
   if (dtype == DType::kI32) {
