@@ -105,76 +105,108 @@ void dw_row_generic(const DwPlan& p, const float* x, const float* residual, floa
   }
 }
 
-// KxK, multiplier 1, dilation 1.
-template <int K>
+// KxK, multiplier 1, dilation 1, activation A. Plan fields are copied to locals first: the
+// intrinsic stores may alias anything, so the compiler would otherwise reload them per vector.
+template <int K, Activation A>
 void dw_row_fast(const DwPlan& p, const float* x, const float* residual, float* y, int64_t row) {
-  const int64_t n = row / p.out_h;
-  const int64_t oh = row - n * p.out_h;
-  const int64_t C = p.in_c;
-  const float* image = x + n * p.in_h * p.in_w * C;
-  const int64_t out_off = (n * p.out_h + oh) * p.out_w * C;
-  float* out_row = y + out_off;
-  const float* res_row = residual ? residual + out_off : nullptr;
+  const int64_t out_h = p.out_h, out_w = p.out_w, in_h = p.in_h, in_w = p.in_w, C = p.in_c;
+  const int64_t s = p.stride_w, pad_left = p.pad_left, wstride = p.wstride;
+  const float* const weights = p.weights;
+  const float* const bias = p.bias;
+  const float* const prelu = p.prelu;
+  const int64_t n = row / out_h;
+  const int64_t oh = row - n * out_h;
+  const float* image = x + n * in_h * in_w * C;
+  const int64_t out_off = (n * out_h + oh) * out_w * C;
+  float* const out_row = y + out_off;
+  const float* const res_row = residual ? residual + out_off : nullptr;
   const V alpha = I::set1(p.activation_alpha);
   const int64_t ih0 = oh * p.stride_h - p.pad_top;
   const float* rows[K];
   for (int kh = 0; kh < K; ++kh) {
     const int64_t ih = ih0 + kh;
-    rows[kh] = (ih >= 0 && ih < p.in_h) ? image + ih * p.in_w * C : p.zero_row;
+    rows[kh] = (ih >= 0 && ih < in_h) ? image + ih * in_w * C : p.zero_row;
   }
+  // Bias + residual + activation + PReLU + store of n lanes.
+  auto finish_vec = [&](V acc, int64_t pixel_off, int64_t c, int nl) {
+    if (res_row) acc = I::add(acc, nl == L ? I::load(res_row + pixel_off + c) : I::load_partial(res_row + pixel_off + c, nl));
+    acc = activate<I, A>(acc, alpha);
+    if (prelu) acc = I::select_neg(acc, I::mul(acc, I::load(prelu + c)), acc);
+    if (nl == L) {
+      I::store(out_row + pixel_off + c, acc);
+    } else {
+      I::store_partial(out_row + pixel_off + c, acc, nl);
+    }
+  };
   // Interior columns: 0 <= ow*s - pad_left and ow*s - pad_left + K - 1 < in_w.
-  const int64_t s = p.stride_w;
-  int64_t lo = (p.pad_left + s - 1) / s;
-  int64_t hi = p.in_w - K + p.pad_left >= 0 ? (p.in_w - K + p.pad_left) / s + 1 : 0;
-  lo = std::min(lo, p.out_w);
-  hi = std::clamp(hi, lo, p.out_w);
+  int64_t lo = (pad_left + s - 1) / s;
+  int64_t hi = in_w - K + pad_left >= 0 ? (in_w - K + pad_left) / s + 1 : 0;
+  lo = std::min(lo, out_w);
+  hi = std::clamp(hi, lo, out_w);
   // Border pixels: the zero rows make vertical clipping unnecessary, only columns are checked.
   auto border = [&](int64_t ow) {
-    const int64_t iw0 = ow * s - p.pad_left;
+    const int64_t iw0 = ow * s - pad_left;
     const int kw0 = static_cast<int>(std::max<int64_t>(0, -iw0));
-    const int kw1 = static_cast<int>(std::min<int64_t>(K, p.in_w - iw0));
+    const int kw1 = static_cast<int>(std::min<int64_t>(K, in_w - iw0));
     for (int64_t c = 0; c < C; c += L) {
       const int nl = static_cast<int>(std::min<int64_t>(L, C - c));
-      V acc = I::load(p.bias + c);
+      V acc = I::load(bias + c);
       for (int kh = 0; kh < K; ++kh) {
         for (int kw = kw0; kw < kw1; ++kw) {
           const float* src = rows[kh] + (iw0 + kw) * C + c;
-          acc = I::fmadd(nl == L ? I::load(src) : I::load_partial(src, nl),
-                         I::load(p.weights + (kh * K + kw) * p.wstride + c), acc);
+          acc = I::fmadd(nl == L ? I::load(src) : I::load_partial(src, nl), I::load(weights + (kh * K + kw) * wstride + c),
+                         acc);
         }
       }
-      finish(p, acc, c, res_row ? res_row + ow * C : nullptr, out_row + ow * C, nl, alpha);
+      finish_vec(acc, ow * C, c, nl);
     }
   };
   for (int64_t ow = 0; ow < lo; ++ow) border(ow);
-  const int64_t full = C / L * L;
-  for (int64_t ow = lo; ow < hi; ++ow) {
-    const int64_t iw0 = ow * s - p.pad_left;
-    float* out = out_row + ow * C;
-    const float* res = res_row ? res_row + ow * C : nullptr;
-    for (int64_t c = 0; c < full; c += L) {
-      V acc = I::load(p.bias + c);
+  // Interior: channel block outer (its K*K weights and bias stay in registers), pixels inner.
+  const int64_t step = s * C;
+  for (int64_t c = 0; c < C; c += L) {
+    const int nl = static_cast<int>(std::min<int64_t>(L, C - c));
+    V w[K * K];
+#pragma GCC unroll 25
+    for (int t = 0; t < K * K; ++t) w[t] = I::load(weights + t * wstride + c);
+    const V b = I::load(bias + c);
+    const float* src[K];
+    for (int kh = 0; kh < K; ++kh) src[kh] = rows[kh] + (lo * s - pad_left) * C + c;
+    float* out = out_row + lo * C + c;
+    const float* res = res_row ? res_row + lo * C + c : nullptr;
+    const V slope = prelu ? I::load(prelu + c) : I::zero();
+    auto pixel = [&](auto load, auto store) {
+      for (int64_t ow = lo; ow < hi; ++ow) {
+        // One partial sum per kernel row: K short FMA chains instead of one long one.
+        V part[K];
 #pragma GCC unroll 5
-      for (int kh = 0; kh < K; ++kh) {
-        const float* src = rows[kh] + iw0 * C + c;
-        const float* wt = p.weights + kh * K * p.wstride + c;
+        for (int kh = 0; kh < K; ++kh) {
+          V acc = kh == 0 ? b : I::zero();
 #pragma GCC unroll 5
-        for (int kw = 0; kw < K; ++kw) acc = I::fmadd(I::load(src + kw * C), I::load(wt + kw * p.wstride), acc);
+          for (int kw = 0; kw < K; ++kw) acc = I::fmadd(load(src[kh] + kw * C), w[kh * K + kw], acc);
+          part[kh] = acc;
+          src[kh] += step;
+        }
+        V acc = part[0];
+#pragma GCC unroll 5
+        for (int kh = 1; kh < K; ++kh) acc = I::add(acc, part[kh]);
+        if (res) {
+          acc = I::add(acc, load(res));
+          res += C;
+        }
+        acc = activate<I, A>(acc, alpha);
+        if (prelu) acc = I::select_neg(acc, I::mul(acc, slope), acc);
+        store(out, acc);
+        out += C;
       }
-      finish(p, acc, c, res, out, L, alpha);
-    }
-    if (full < C) {
-      const int nl = static_cast<int>(C - full);
-      V acc = I::load(p.bias + full);
-      for (int kh = 0; kh < K; ++kh) {
-        const float* src = rows[kh] + iw0 * C + full;
-        for (int kw = 0; kw < K; ++kw)
-          acc = I::fmadd(I::load_partial(src + kw * C, nl), I::load(p.weights + (kh * K + kw) * p.wstride + full), acc);
-      }
-      finish(p, acc, full, res, out, nl, alpha);
+    };
+    if (nl == L) {
+      pixel([](const float* q) { return I::load(q); }, [](float* q, V v) { I::store(q, v); });
+    } else {
+      pixel([nl](const float* q) { return I::load_partial(q, nl); }, [nl](float* q, V v) { I::store_partial(q, v, nl); });
     }
   }
-  for (int64_t ow = hi; ow < p.out_w; ++ow) border(ow);
+  for (int64_t ow = hi; ow < out_w; ++ow) border(ow);
 }
 
 using DwRowFn = void (*)(const DwPlan&, const float*, const float*, float*, int64_t);
@@ -268,8 +300,12 @@ std::unique_ptr<CpuKernel> build_depthwise(const ConvAttrs& attrs, int kernel_h,
 
   DwRowFn fn = &dw_row_generic;
   if (multiplier == 1 && p.dilation_h == 1 && p.dilation_w == 1 && kernel_h == kernel_w) {
-    if (kernel_h == 3) fn = &dw_row_fast<3>;
-    if (kernel_h == 5) fn = &dw_row_fast<5>;
+    fn = dispatch_activation(p.activation, [&](auto a) -> DwRowFn {
+      constexpr Activation kAct = decltype(a)::value;
+      if (kernel_h == 3) return &dw_row_fast<3, kAct>;
+      if (kernel_h == 5) return &dw_row_fast<5, kAct>;
+      return &dw_row_generic;
+    });
   }
   return std::make_unique<DepthwiseKernel>(p, fn, std::move(weights), std::move(bias_buf), std::move(prelu_buf),
                                            std::move(zero_row), epilogue.residual);
