@@ -67,46 +67,73 @@ inline void conv_micro_kernel(const ConvGemmPlan& p, const float* const* ptrs, c
   }
 }
 
-// Fills ptrs[seg_count][MR] for output pixels m0 .. m0+rows-1.
+// Fills ptrs[seg_count][MR] for output pixels m0 .. m0+rows-1. Plan fields are copied to locals:
+// the pointer stores below could alias them, and reloading them per store triples the cost.
 template <class I, int MR>
 inline void conv_tile_pointers(const ConvGemmPlan& p, const float* x, int64_t m0, int rows, const float** ptrs,
                                float* scratch) {
   using Segments = ConvGemmPlan::Segments;
   const int64_t C = p.in_c;
+  const float* const zeros = p.zeros;
   if (p.segments == Segments::kPointwise) {
-    for (int i = 0; i < MR; ++i) ptrs[i] = i < rows ? x + (m0 + i) * C : p.zeros;
+    for (int i = 0; i < MR; ++i) ptrs[i] = i < rows ? x + (m0 + i) * C : zeros;
     return;
   }
-  const int64_t plane = p.out_h * p.out_w;
+  const Segments mode = p.segments;
+  const int64_t in_h = p.in_h, in_w = p.in_w, out_h = p.out_h, out_w = p.out_w;
+  const int kernel_h = p.kernel_h, kernel_w = p.kernel_w, seg_count = p.seg_count, seg_len = p.seg_len;
+  const int64_t stride_h = p.stride_h, stride_w = p.stride_w, dilation_h = p.dilation_h, dilation_w = p.dilation_w;
+  const int64_t pad_top = p.pad_top, pad_left = p.pad_left;
+  const int64_t plane = out_h * out_w;
+  int64_t n = m0 / plane;
+  int64_t oh = (m0 - n * plane) / out_w;
+  int64_t ow = m0 - n * plane - oh * out_w;
+  // Common case: the whole tile lies in one output row, away from the left/right border, so each
+  // segment's pointers are an arithmetic progression.
+  if (rows == MR && ow + MR <= out_w && mode == Segments::kRows) {
+    const int64_t iw0 = ow * stride_w - pad_left;
+    const int64_t iw_last = (ow + MR - 1) * stride_w - pad_left;
+    if (iw0 >= 0 && iw_last + kernel_w <= in_w) {
+      const float* image = x + n * in_h * in_w * C;
+      const int64_t ih0 = oh * stride_h - pad_top;
+      const int64_t step = stride_w * C;
+      for (int kh = 0; kh < kernel_h; ++kh) {
+        const int64_t ih = ih0 + kh * dilation_h;
+        const float** dst = ptrs + kh * MR;
+        if (ih < 0 || ih >= in_h) {
+          for (int i = 0; i < MR; ++i) dst[i] = zeros;
+        } else {
+          const float* first = image + (ih * in_w + iw0) * C;
+          for (int i = 0; i < MR; ++i) dst[i] = first + i * step;
+        }
+      }
+      return;
+    }
+  }
   for (int i = 0; i < MR; ++i) {
     if (i >= rows) {
-      for (int s = 0; s < p.seg_count; ++s) ptrs[s * MR + i] = p.zeros;
+      for (int s = 0; s < seg_count; ++s) ptrs[s * MR + i] = zeros;
       continue;
     }
-    const int64_t m = m0 + i;
-    const int64_t n = m / plane;
-    const int64_t rem = m - n * plane;
-    const int64_t oh = rem / p.out_w;
-    const int64_t ow = rem - oh * p.out_w;
-    const int64_t ih0 = oh * p.stride_h - p.pad_top;
-    const int64_t iw0 = ow * p.stride_w - p.pad_left;
-    const float* image = x + n * p.in_h * p.in_w * C;
-    if (p.segments == Segments::kRows) {
-      const bool inside_w = iw0 >= 0 && iw0 + p.kernel_w <= p.in_w;
-      for (int kh = 0; kh < p.kernel_h; ++kh) {
-        const int64_t ih = ih0 + int64_t{kh} * p.dilation_h;
-        const float*& dst = ptrs[kh * MR + i];
-        if (ih < 0 || ih >= p.in_h) {
-          dst = p.zeros;
+    const int64_t ih0 = oh * stride_h - pad_top;
+    const int64_t iw0 = ow * stride_w - pad_left;
+    const float* image = x + n * in_h * in_w * C;
+    if (mode == Segments::kRows) {
+      const bool inside_w = iw0 >= 0 && iw0 + kernel_w <= in_w;
+      for (int kh = 0; kh < kernel_h; ++kh) {
+        const int64_t ih = ih0 + kh * dilation_h;
+        const float* dst;
+        if (ih < 0 || ih >= in_h) {
+          dst = zeros;
         } else if (inside_w) {
-          dst = image + (ih * p.in_w + iw0) * C;
+          dst = image + (ih * in_w + iw0) * C;
         } else {
-          float* copy = scratch + (i * p.kernel_h + kh) * p.seg_len;
-          const float* row = image + ih * p.in_w * C;
-          for (int kw = 0; kw < p.kernel_w; ++kw) {
+          float* copy = scratch + (i * kernel_h + kh) * seg_len;
+          const float* row = image + ih * in_w * C;
+          for (int kw = 0; kw < kernel_w; ++kw) {
             const int64_t iw = iw0 + kw;
             float* to = copy + kw * C;
-            if (iw < 0 || iw >= p.in_w) {
+            if (iw < 0 || iw >= in_w) {
               for (int64_t c = 0; c < C; ++c) to[c] = 0.f;
             } else {
               const float* from = row + iw * C;
@@ -115,15 +142,24 @@ inline void conv_tile_pointers(const ConvGemmPlan& p, const float* x, int64_t m0
           }
           dst = copy;
         }
+        ptrs[kh * MR + i] = dst;
       }
     } else {  // kTaps
-      for (int kh = 0; kh < p.kernel_h; ++kh) {
-        const int64_t ih = ih0 + int64_t{kh} * p.dilation_h;
-        for (int kw = 0; kw < p.kernel_w; ++kw) {
-          const int64_t iw = iw0 + int64_t{kw} * p.dilation_w;
-          const bool inside = ih >= 0 && ih < p.in_h && iw >= 0 && iw < p.in_w;
-          ptrs[(kh * p.kernel_w + kw) * MR + i] = inside ? image + (ih * p.in_w + iw) * C : p.zeros;
+      for (int kh = 0; kh < kernel_h; ++kh) {
+        const int64_t ih = ih0 + kh * dilation_h;
+        const bool inside_h = ih >= 0 && ih < in_h;
+        for (int kw = 0; kw < kernel_w; ++kw) {
+          const int64_t iw = iw0 + kw * dilation_w;
+          const bool inside = inside_h && iw >= 0 && iw < in_w;
+          ptrs[(kh * kernel_w + kw) * MR + i] = inside ? image + (ih * in_w + iw) * C : zeros;
         }
+      }
+    }
+    if (++ow == out_w) {
+      ow = 0;
+      if (++oh == out_h) {
+        oh = 0;
+        ++n;
       }
     }
   }
