@@ -231,7 +231,10 @@ std::string describe_index(const Shape& shape, size_t flat) {
     idx[static_cast<size_t>(d)] = static_cast<int64_t>(flat) % shape[d];
     flat /= static_cast<size_t>(shape[d]);
   }
-  for (size_t d = 0; d < idx.size(); ++d) s += (d ? "," : "") + std::to_string(idx[d]);
+  for (size_t d = 0; d < idx.size(); ++d) {
+    if (d) s += ',';
+    s += std::to_string(idx[d]);
+  }
   return s + "]";
 }
 
