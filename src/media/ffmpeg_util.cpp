@@ -106,20 +106,30 @@ void ensure_rgb_converter(SwsPtr& ctx, SwsKey& current, const AVFrame& frame, AV
 
 namespace facepipe::media::detail {
 
-OpenedInput open_video_input(const std::string& url, AVDictionary** options) {
+OpenedInput open_video_input(const std::string& url, AVDictionary** options, const AVIOInterruptCB* interrupt,
+                             bool probe_streams) {
   quiet_ffmpeg_log();
-  AVFormatContext* raw = nullptr;
-  const int rc = avformat_open_input(&raw, url.c_str(), nullptr, options);
+  AVFormatContext* raw = avformat_alloc_context();
+  if (!raw) throw Error(url + ": out of memory allocating a demuxer");
+  if (interrupt) raw->interrupt_callback = *interrupt;
+  const int rc = avformat_open_input(&raw, url.c_str(), nullptr, options);  // frees raw on failure
   if (rc < 0) throw Error(url + ": cannot open as image or video (" + av_error_string(rc) + ")");
   OpenedInput input;
   input.format.reset(raw);
   // The ANSI-art demuxer would happily render a text file as a picture; a text file is not an image.
   if (std::string(raw->iformat->name) == "tty") throw Error(url + ": text file, not an image or video");
-  input.stream_index = av_find_best_stream(raw, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
-  if (input.stream_index < 0) {
-    // Some containers only describe their streams after probing a few packets.
+  bool probed = false;
+  if (probe_streams) {
     const int info_rc = avformat_find_stream_info(raw, nullptr);
-    if (info_rc >= 0) input.stream_index = av_find_best_stream(raw, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+    if (info_rc < 0) throw Error(url + ": cannot read stream parameters (" + av_error_string(info_rc) + ")");
+    probed = true;
+  }
+  input.stream_index = av_find_best_stream(raw, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+  if (input.stream_index < 0 && !probed) {
+    // Some containers only describe their streams after probing a few packets.
+    if (avformat_find_stream_info(raw, nullptr) >= 0) {
+      input.stream_index = av_find_best_stream(raw, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+    }
   }
   if (input.stream_index < 0) throw Error(url + ": no image or video stream in it");
   return input;
@@ -147,7 +157,8 @@ CodecContextPtr open_decoder(const std::string& url, const AVStream& stream, int
 }
 
 int next_decoded_frame(AVFormatContext* format, AVCodecContext* decoder, int stream_index, AVPacket* packet,
-                       AVFrame* frame, bool* draining) {
+                       AVFrame* frame, bool* draining, bool* demuxer_error) {
+  if (demuxer_error) *demuxer_error = false;
   for (;;) {
     int rc = avcodec_receive_frame(decoder, frame);
     if (rc == 0 || rc == AVERROR_EOF) return rc;
@@ -162,7 +173,10 @@ int next_decoded_frame(AVFormatContext* format, AVCodecContext* decoder, int str
       if (rc < 0 && rc != AVERROR_EOF) return rc;
       continue;
     }
-    if (rc < 0) return rc;
+    if (rc < 0) {
+      if (demuxer_error) *demuxer_error = true;
+      return rc;
+    }
     if (packet->stream_index != stream_index) {
       av_packet_unref(packet);
       continue;

@@ -54,12 +54,15 @@ struct SwsKey {
 void ensure_rgb_converter(SwsPtr& ctx, SwsKey& current, const AVFrame& frame, AVPixelFormat dst_format);
 
 // Opens `url` (a path or any URL FFmpeg understands) and picks its best video stream. Throws
-// facepipe::Error "<url>: <cause>". `options` (may be null) are demuxer/protocol options.
+// facepipe::Error "<url>: <cause>". `options` (may be null) are demuxer/protocol options;
+// `interrupt` (may be null) lets the caller abort blocking I/O; `probe_streams` runs
+// avformat_find_stream_info (frame rate, pixel format) at the cost of reading ahead a little.
 struct OpenedInput {
   FormatInputPtr format;
   int stream_index = -1;
 };
-OpenedInput open_video_input(const std::string& url, AVDictionary** options);
+OpenedInput open_video_input(const std::string& url, AVDictionary** options, const AVIOInterruptCB* interrupt = nullptr,
+                             bool probe_streams = false);
 
 // Opens a decoder for `stream`. threads = 0 lets FFmpeg choose. `strict` turns on
 // AV_EF_EXPLODE: corrupt or truncated data becomes an error instead of a concealed picture.
@@ -69,7 +72,8 @@ CodecContextPtr open_decoder(const std::string& url, const AVStream& stream, int
 // needed, drains it at end of input. Returns 0 (frame filled), AVERROR_EOF (no more frames) or
 // another negative error from the demuxer or decoder. A decoder error on one packet is returned
 // once; calling again continues with the next packet. `draining` must start false.
+// `demuxer_error` (may be null) tells whether a negative result came from reading, not decoding.
 int next_decoded_frame(AVFormatContext* format, AVCodecContext* decoder, int stream_index, AVPacket* packet,
-                       AVFrame* frame, bool* draining);
+                       AVFrame* frame, bool* draining, bool* demuxer_error = nullptr);
 
 }  // namespace facepipe::media::detail
