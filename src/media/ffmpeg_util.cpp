@@ -1,5 +1,8 @@
 #include "media/ffmpeg_util.h"
 
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
 #include <mutex>
 
 extern "C" {
@@ -31,12 +34,42 @@ PacketPtr make_packet() {
   return packet;
 }
 
+namespace {
+
+// The last error FFmpeg logged on this thread, so that our exceptions can quote the decoder's own
+// explanation ("No JPEG data found in image"). Fixed-size: logging must not allocate.
+thread_local char t_last_message[256];
+
+void log_callback(void* avcl, int level, const char* fmt, va_list args) {
+  if (level <= AV_LOG_ERROR) {
+    va_list copy;
+    va_copy(copy, args);
+    std::vsnprintf(t_last_message, sizeof(t_last_message), fmt, copy);
+    va_end(copy);
+    const size_t n = std::strlen(t_last_message);
+    if (n > 0 && t_last_message[n - 1] == '\n') t_last_message[n - 1] = '\0';
+  }
+  if (level <= av_log_get_level()) av_log_default_callback(avcl, level, fmt, args);
+}
+
+}  // namespace
+
 void quiet_ffmpeg_log() {
   static std::once_flag once;
-  // Respect a level somebody set on purpose (e.g. an app flag raising it to debug).
   std::call_once(once, [] {
-    if (av_log_get_level() == AV_LOG_INFO) av_log_set_level(AV_LOG_ERROR);
+    // Respect a level somebody set on purpose (e.g. an app flag raising it to debug).
+    if (av_log_get_level() == AV_LOG_INFO) av_log_set_level(AV_LOG_QUIET);
+    av_log_set_callback(&log_callback);
   });
+}
+
+void clear_ffmpeg_message() { t_last_message[0] = '\0'; }
+
+std::string ffmpeg_message_suffix() {
+  if (t_last_message[0] == '\0') return "";
+  std::string suffix = std::string(": ") + t_last_message;
+  clear_ffmpeg_message();
+  return suffix;
 }
 
 AVPixelFormat dejpeg_pixel_format(AVPixelFormat format, bool* full_range) {
@@ -113,7 +146,10 @@ OpenedInput open_video_input(const std::string& url, AVDictionary** options, con
   if (!raw) throw Error(url + ": out of memory allocating a demuxer");
   if (interrupt) raw->interrupt_callback = *interrupt;
   const int rc = avformat_open_input(&raw, url.c_str(), nullptr, options);  // frees raw on failure
-  if (rc < 0) throw Error(url + ": cannot open as image or video (" + av_error_string(rc) + ")");
+  if (rc < 0) {
+    const std::string what = rc == AVERROR_INVALIDDATA ? "not a recognised image or video format" : "cannot open";
+    throw Error(url + ": " + what + " (" + av_error_string(rc) + ffmpeg_message_suffix() + ")");
+  }
   OpenedInput input;
   input.format.reset(raw);
   // The ANSI-art demuxer would happily render a text file as a picture; a text file is not an image.

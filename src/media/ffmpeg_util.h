@@ -32,9 +32,14 @@ std::string av_error_string(int errnum);
 FramePtr make_frame();    // throws facepipe::Error when out of memory
 PacketPtr make_packet();
 
-// Silences FFmpeg's own stderr logging below errors once per process: the library reports problems
-// through facepipe::Error / Status, and a noisy log on every corrupt frame helps nobody.
+// Silences FFmpeg's own stderr logging (except fatal) once per process, unless somebody already
+// changed the level: we report problems through facepipe::Error / Status, and a log line per
+// corrupt JPEG row or H.264 slice helps nobody. An app can raise it with av_log_set_level.
 void quiet_ffmpeg_log();
+// The last error FFmpeg logged on this thread as ": <text>" (empty when none), then forgets it;
+// clear_ffmpeg_message() before an operation so that a stale message is not quoted.
+std::string ffmpeg_message_suffix();
+void clear_ffmpeg_message();
 
 // The yuvj* formats are deprecated aliases meaning "full range"; swscale wants the plain format
 // plus an explicit range, or it prints a warning per context.

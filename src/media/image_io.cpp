@@ -5,6 +5,7 @@
 #include <fstream>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 extern "C" {
 #include <libavutil/dict.h>
@@ -62,6 +63,44 @@ void describe_source(const AVFrame& frame, DecodeInfo& info) {
   const int colour_components = desc->nb_components - (has_alpha ? 1 : 0);
   info.grayscale_expanded = !rgb && colour_components == 1;
   info.yuv_converted = !rgb && colour_components >= 3;
+}
+
+// Gray/RGB(A) with more than 8 bits per component (16-bit PNG, TIFF): swscale's path rounds some
+// values off by one (32896 -> 129), so scale exactly: v8 = round(v * 255 / (2^depth - 1)).
+bool is_deep_rgb_or_gray(const AVFrame& frame) {
+  const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(frame.format));
+  if (!desc || (desc->flags & (AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_FLOAT | AV_PIX_FMT_FLAG_BITSTREAM |
+                               AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_BAYER))) {
+    return false;
+  }
+  const bool rgb = (desc->flags & AV_PIX_FMT_FLAG_RGB) != 0;
+  const int colour = desc->nb_components - ((desc->flags & AV_PIX_FMT_FLAG_ALPHA) ? 1 : 0);
+  if (!(rgb && colour == 3) && !(!rgb && colour == 1)) return false;
+  const int depth = desc->comp[0].depth;
+  for (int i = 0; i < desc->nb_components; ++i) {
+    if (desc->comp[i].depth != depth) return false;
+  }
+  return depth > 8 && depth <= 16;
+}
+
+void deep_to_rgb8(const AVFrame& frame, ImageView dst) {
+  const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(frame.format));
+  const bool gray = !(desc->flags & AV_PIX_FMT_FLAG_RGB);
+  const uint32_t max_value = (1u << desc->comp[0].depth) - 1;
+  // Descriptor components are in logical order (R, G, B or Y) whatever the memory layout.
+  const int order[3] = {dst.format == PixelFormat::kRGB8 ? 0 : 2, 1, dst.format == PixelFormat::kRGB8 ? 2 : 0};
+  std::vector<uint32_t> line(static_cast<size_t>(frame.width));
+  for (int y = 0; y < frame.height; ++y) {
+    uint8_t* out = dst.row(y);
+    for (int c = 0; c < 3; ++c) {
+      const int component = gray ? 0 : order[c];
+      av_read_image_line2(line.data(), const_cast<const uint8_t**>(frame.data), frame.linesize, desc, 0, y,
+                          component, frame.width, 0, 4);
+      for (int x = 0; x < frame.width; ++x) {
+        out[3 * x + c] = static_cast<uint8_t>((line[x] * 255u + max_value / 2) / max_value);
+      }
+    }
+  }
 }
 
 int exif_orientation_of(const AVFrame& frame) {
@@ -135,6 +174,8 @@ std::string DecodeInfo::summary() const {
 Image decode_image_file(const fs::path& path, DecodeInfo* info, const DecodeOptions& options) {
   const std::string name = path.string();
   check_readable_file(path);
+  quiet_ffmpeg_log();
+  clear_ffmpeg_message();
 
   FirstFrame first = decode_first_frame(name, /*strict=*/true);
   bool partial = false;
@@ -143,9 +184,12 @@ Image decode_image_file(const fs::path& path, DecodeInfo* info, const DecodeOpti
     first = decode_first_frame(name, /*strict=*/false);
     partial = true;
   }
-  if (first.error == AVERROR_EOF) throw Error(name + ": no picture in it (" + first.codec + " data ended early)");
+  if (first.error == AVERROR_EOF) {
+    throw Error(name + ": no picture in it (" + first.codec + " data ended early" + ffmpeg_message_suffix() + ")");
+  }
   if (first.error < 0) {
-    throw Error(name + ": corrupt or truncated " + first.codec + " data (" + av_error_string(first.error) + ")");
+    throw Error(name + ": corrupt or truncated " + first.codec + " data, or not " + first.codec + " at all (" + av_error_string(first.error) +
+                ffmpeg_message_suffix() + ")");
   }
   const AVFrame& frame = *first.frame;
   if (frame.width <= 0 || frame.height <= 0) {
@@ -168,6 +212,8 @@ Image decode_image_file(const fs::path& path, DecodeInfo* info, const DecodeOpti
   }
   if (jfif_convertible(frame)) {
     jfif_to_rgb(frame, decoded.view());
+  } else if (is_deep_rgb_or_gray(frame)) {
+    deep_to_rgb8(frame, decoded.view());
   } else {
     SwsPtr sws;
     SwsKey key;
