@@ -250,11 +250,12 @@ Status VideoReader::read(VideoFrame& out) {
     }
   }
   const Status converted = s.convert(out);
-  av_frame_unref(s.frame.get());
-  if (!converted) return converted;
-  s.stamp(out);
-  out.index = s.next_index++;
-  return Status::ok();
+  if (converted) {
+    s.stamp(out);
+    out.index = s.next_index++;
+  }
+  av_frame_unref(s.frame.get());  // hand the decoder its buffer back (frame pools, no allocation)
+  return converted;
 }
 
 Status VideoReader::seek_to_start() {
