@@ -83,7 +83,8 @@ AVPixelFormat dejpeg_pixel_format(AVPixelFormat format, bool* full_range) {
   }
 }
 
-void ensure_rgb_converter(SwsPtr& ctx, SwsKey& current, const AVFrame& frame, AVPixelFormat dst_format) {
+void ensure_rgb_converter(SwsPtr& ctx, SwsKey& current, const AVFrame& frame, AVPixelFormat dst_format,
+                          bool accurate) {
   bool full_range = frame.color_range == AVCOL_RANGE_JPEG;
   const AVPixelFormat src_format = dejpeg_pixel_format(static_cast<AVPixelFormat>(frame.format), &full_range);
   // Range only has meaning for YUV; swscale treats gray as luma, so a gray PNG must be declared full
@@ -94,7 +95,7 @@ void ensure_rgb_converter(SwsPtr& ctx, SwsKey& current, const AVFrame& frame, AV
                       desc->nb_components >= 3;
   if (!is_yuv) full_range = true;
   SwsKey key{frame.width, frame.height, src_format, dst_format, frame.colorspace, full_range ? 1 : 0,
-             frame.chroma_location};
+             frame.chroma_location, accurate};
   if (ctx && key == current) return;
   ctx.reset();
   current = {};
@@ -104,7 +105,7 @@ void ensure_rgb_converter(SwsPtr& ctx, SwsKey& current, const AVFrame& frame, AV
   // Same size, so the only resampling is chroma upsampling. Bilinear with full horizontal chroma
   // interpolation and accurate rounding is the closest swscale gets to libjpeg's "fancy"
   // (triangle) upsampling; the default (bicubic, no full_chr_h_int) differs visibly at edges.
-  const int flags = SWS_BILINEAR | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP;
+  const int flags = accurate ? SWS_BILINEAR | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP : SWS_BILINEAR;
   av_opt_set_int(fresh.get(), "srcw", frame.width, 0);
   av_opt_set_int(fresh.get(), "srch", frame.height, 0);
   av_opt_set_int(fresh.get(), "src_format", src_format, 0);

@@ -54,9 +54,13 @@ struct SwsKey {
   int colorspace = -1;
   int range = -1;
   int chroma_location = -1;
+  bool accurate = true;
   bool operator==(const SwsKey&) const = default;
 };
-void ensure_rgb_converter(SwsPtr& ctx, SwsKey& current, const AVFrame& frame, AVPixelFormat dst_format);
+// accurate: interpolated chroma and exact rounding (about 2x the CPU of the fast path, which
+// replicates chroma samples and uses swscale's SIMD yuv2rgb).
+void ensure_rgb_converter(SwsPtr& ctx, SwsKey& current, const AVFrame& frame, AVPixelFormat dst_format,
+                          bool accurate = true);
 
 // Opens `url` (a path or any URL FFmpeg understands) and picks its best video stream. Throws
 // facepipe::Error "<url>: <cause>". `options` (may be null) are demuxer/protocol options;

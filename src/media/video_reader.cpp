@@ -155,7 +155,7 @@ Status VideoReader::Impl::convert(VideoFrame& out) {
   const AVPixelFormat dst = options.format == PixelFormat::kRGB8 ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_BGR24;
   try {
     // Allocates only on the first frame or when the stream changes size or pixel format.
-    ensure_rgb_converter(sws, sws_key, f, dst);
+    ensure_rgb_converter(sws, sws_key, f, dst, options.accurate_color);
     const bool swap = orientation_swaps_axes(orientation);
     out.image.reset(swap ? f.height : f.width, swap ? f.width : f.height, options.format);
     if (orientation != 1) unrotated.reset(f.width, f.height, options.format);

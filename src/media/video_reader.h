@@ -35,6 +35,9 @@ struct VideoReaderOptions {
   // Decoder threads (frame/slice threading). 1-2 keeps latency low next to the inference workers;
   // 0 lets FFmpeg use every core.
   int decoder_threads = 2;
+  // Interpolated chroma and exact rounding in YUV->RGB. Off: swscale's SIMD path that repeats each
+  // chroma sample (about half the conversion CPU; colours differ by a few levels at sharp edges).
+  bool accurate_color = false;
   // Turn frames upright per the stream's display matrix (phone videos), as players do.
   bool apply_rotation = true;
   // Packets the decoder may reject in a row before read() gives up with an error (corrupt files).
