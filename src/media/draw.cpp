@@ -146,7 +146,7 @@ void fill_rect(ImageView image, int x, int y, int width, int height, Rgb color) 
 void draw_rect(ImageView image, int x, int y, int width, int height, Rgb color, int thickness) {
   if (!usable(image) || width <= 0 || height <= 0 || thickness <= 0) return;
   const Ink ink = ink_for(image, color);
-  const int64_t t = std::min<int64_t>({thickness, (width + 1) / 2, (height + 1) / 2});
+  const int64_t t = std::min<int64_t>({thickness, (int64_t{width} + 1) / 2, (int64_t{height} + 1) / 2});
   const int64_t X = x, Y = y, W = width, H = height;
   fill_rect_wide(image, X, Y, W, t, ink);                  // top
   fill_rect_wide(image, X, Y + H - t, W, t, ink);          // bottom

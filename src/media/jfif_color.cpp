@@ -57,7 +57,10 @@ bool jfif_convertible(const AVFrame& frame) {
   const auto f = static_cast<AVPixelFormat>(frame.format);
   const bool jpeg_range = f == AV_PIX_FMT_YUVJ420P || f == AV_PIX_FMT_YUVJ422P || f == AV_PIX_FMT_YUVJ444P;
   const bool plain = f == AV_PIX_FMT_YUV420P || f == AV_PIX_FMT_YUV422P || f == AV_PIX_FMT_YUV444P;
-  return jpeg_range || (plain && frame.color_range == AVCOL_RANGE_JPEG);
+  // JFIF is BT.601; a full-range BT.709 video frame must go through swscale's matrix instead.
+  const bool bt601 = frame.colorspace == AVCOL_SPC_BT470BG || frame.colorspace == AVCOL_SPC_SMPTE170M ||
+                     frame.colorspace == AVCOL_SPC_UNSPECIFIED;
+  return bt601 && (jpeg_range || (plain && frame.color_range == AVCOL_RANGE_JPEG));
 }
 
 void jfif_to_rgb(const AVFrame& frame, ImageView dst) {
