@@ -106,7 +106,9 @@ TEST(DetectionPreprocess, RetinaFaceResizeIsCloseToTheReferenceInput) {
     std::printf("[ retinaface resize %s ] mean |d| %.3g, max |d| %.3g (0..255 units)\n", aa ? "antialias" : "bilinear",
                 s.mean_abs, s.max_abs);
     EXPECT_LT(s.mean_abs, aa ? 0.5 : 3.0);
-    if (aa) EXPECT_LE(s.max_abs, 1.01);  // PIL rounds its intermediate pass to 8 bits
+    if (aa) {
+      EXPECT_LE(s.max_abs, 1.01);  // PIL rounds its intermediate pass to 8 bits
+    }
   }
 }
 
