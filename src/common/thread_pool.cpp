@@ -1,21 +1,29 @@
 #include "common/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define FACEPIPE_CPU_RELAX() _mm_pause()
+#else
+#define FACEPIPE_CPU_RELAX() std::this_thread::yield()
+#endif
 
 namespace facepipe {
 
 int default_thread_count() { return std::max(1u, std::thread::hardware_concurrency()); }
 
-ThreadPool::ThreadPool(int num_threads) {
+ThreadPool::ThreadPool(int num_threads, int spin_microseconds) : spin_microseconds_(std::max(0, spin_microseconds)) {
   const int workers = std::max(0, num_threads - 1);
   workers_.reserve(static_cast<size_t>(workers));
-  for (int i = 0; i < workers; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+  for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard lock(mutex_);
-    stop_ = true;
+    stop_.store(true);
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
@@ -31,20 +39,34 @@ void ThreadPool::run_chunks() {
   }
 }
 
-void ThreadPool::worker_loop(int /*index*/) {
+bool ThreadPool::wait_for_job(uint64_t seen) {
+  // Spin: check the generation often, the clock every 64 checks.
+  if (spin_microseconds_ > 0) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_microseconds_);
+    for (int i = 1;; ++i) {
+      if (generation_.load(std::memory_order_acquire) != seen) return true;
+      if (stop_.load(std::memory_order_relaxed)) return false;
+      FACEPIPE_CPU_RELAX();
+      if ((i & 63) == 0 && std::chrono::steady_clock::now() > deadline) break;
+    }
+  }
+  // Sleep. sleepers_ is raised before the generation is re-checked under the mutex, and the
+  // publisher bumps the generation before it reads sleepers_ (both seq_cst), so a job published
+  // meanwhile is either seen here or followed by a notify.
+  std::unique_lock lock(mutex_);
+  sleepers_.fetch_add(1);
+  wake_.wait(lock, [&] { return stop_.load() || generation_.load() != seen; });
+  sleepers_.fetch_sub(1);
+  return !stop_.load();
+}
+
+void ThreadPool::worker_loop() {
   uint64_t seen = 0;
   for (;;) {
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-    }
+    if (!wait_for_job(seen)) return;
+    seen = generation_.load(std::memory_order_acquire);
     run_chunks();
-    {
-      std::lock_guard lock(mutex_);
-      if (--active_workers_ == 0) done_.notify_one();
-    }
+    pending_workers_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 
@@ -52,29 +74,36 @@ void ThreadPool::parallel_for(int64_t count, int64_t grain, FunctionRef<void(int
   if (count <= 0) return;
   grain = std::max<int64_t>(1, grain);
   const int threads = num_threads();
-  if (threads == 1 || count <= grain || in_job_) {
+  if (threads == 1 || count <= grain || in_job_.load(std::memory_order_relaxed)) {
     fn(0, count);
     return;
   }
   // A few chunks per thread balance uneven work without much scheduling overhead.
   const int64_t target_chunks = static_cast<int64_t>(threads) * 4;
   const int64_t chunk = std::max(grain, (count + target_chunks - 1) / target_chunks);
-  {
-    std::lock_guard lock(mutex_);
-    in_job_ = true;
-    job_ = &fn;
-    job_count_ = count;
-    job_chunk_ = chunk;
-    next_chunk_.store(0, std::memory_order_relaxed);
-    active_workers_ = static_cast<int>(workers_.size());
-    ++generation_;
+  in_job_.store(true, std::memory_order_relaxed);
+  job_ = &fn;
+  job_count_ = count;
+  job_chunk_ = chunk;
+  next_chunk_.store(0, std::memory_order_relaxed);
+  pending_workers_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+  generation_.fetch_add(1);  // seq_cst: publishes the job, ordered before the sleepers_ check
+  if (sleepers_.load() > 0) {
+    { std::lock_guard lock(mutex_); }
+    wake_.notify_all();
   }
-  wake_.notify_all();
   run_chunks();
-  std::unique_lock lock(mutex_);
-  done_.wait(lock, [&] { return active_workers_ == 0; });
-  in_job_ = false;
+  // Every worker must leave the job before its fields are reused (a worker that woke late still
+  // reads job_count_/job_chunk_ and finds no chunk left).
+  for (int i = 1; pending_workers_.load(std::memory_order_acquire) != 0; ++i) {
+    if (i < 4096) {
+      FACEPIPE_CPU_RELAX();
+    } else {
+      std::this_thread::yield();
+    }
+  }
   job_ = nullptr;
+  in_job_.store(false, std::memory_order_relaxed);
 }
 
 }  // namespace facepipe

@@ -41,7 +41,11 @@ struct Detection {
 struct Roi {
   float cx = 0, cy = 0;      // centre, pixels
   float size = 0;            // side length, pixels
-  float rotation = 0;        // radians; positive = counter-clockwise as MediaPipe defines it
+  // Radians, MediaPipe's NormalizedRect.rotation: the ROI's x axis points along (cos r, sin r) in
+  // image pixels (y down), so a positive value turns the ROI clockwise as seen on screen. A face
+  // whose eye on the image's right is lower gets r > 0: r = atan2(y1 - y0, x1 - x0) from eye 0 (image
+  // left) to eye 1, in pixels (verified on roll30.jpg: +0.49 rad). See src/face/roi/roi.h.
+  float rotation = 0;
 };
 
 }  // namespace facepipe::face
