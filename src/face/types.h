@@ -48,4 +48,20 @@ struct Roi {
   float rotation = 0;
 };
 
+// Everything facepipe reports about one face in one frame.
+struct FaceResult {
+  int32_t id = -1;               // stable across frames while the face is tracked
+  float score = 0;               // detection confidence of the detection that started the track
+  float presence = 0;            // the landmark network's face presence probability this frame
+  BoundingBox box;               // of the landmarks (x, y), image pixels
+  int32_t num_landmarks = 0;     // 478 (v2 network) or 468 (v1)
+  std::array<Landmark, kNumLandmarks> landmarks{};
+  bool has_blendshapes = false;  // false with the v1 landmark network: never faked
+  std::array<float, kNumBlendshapes> blendshapes{};
+  bool has_pose = false;
+  std::array<float, 16> transform{};  // facial transformation matrix, row-major, centimetres
+  float yaw = 0, pitch = 0, roll = 0; // degrees (docs/face_geometry.md has the conventions)
+  Roi roi;                       // the landmark network's input region this frame
+};
+
 }  // namespace facepipe::face
