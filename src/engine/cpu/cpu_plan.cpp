@@ -321,8 +321,12 @@ std::unique_ptr<CpuPlan> CpuPlan::create(std::shared_ptr<const Graph> graph, std
   for (int32_t id : g.outputs)
     plan->outputs_.push_back(TensorView{state(id).desc.dtype, state(id).desc.shape, data_of(id)});
 
-  const int threads = options.num_threads > 0 ? options.num_threads : default_thread_count();
-  plan->pool_ = std::make_unique<ThreadPool>(threads);
+  if (options.pool) {
+    plan->pool_ptr_ = options.pool;
+  } else {
+    plan->pool_ = std::make_unique<ThreadPool>(options.num_threads > 0 ? options.num_threads : default_thread_count());
+    plan->pool_ptr_ = plan->pool_.get();
+  }
   return plan;
 }
 
@@ -347,7 +351,7 @@ Status CpuPlan::run() {
   failed_op_ = -1;
   for (size_t i = 0; i < impl_->ops.size(); ++i) {
     PlannedOp& p = impl_->ops[i];
-    const Status st = p.kernel ? p.kernel->run(p.inputs, p.outputs, impl_->workspace, *pool_)
+    const Status st = p.kernel ? p.kernel->run(p.inputs, p.outputs, impl_->workspace, *pool_ptr_)
                                : run_reference_op(p.op, p.inputs, p.outputs);
     if (!st.is_ok()) {
       failed_op_ = p.source_index;

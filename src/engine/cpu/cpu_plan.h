@@ -30,7 +30,8 @@
 namespace facepipe::engine::cpu {
 
 struct PlanOptions {
-  int num_threads = 0;         // 0: the machine's hardware concurrency
+  int num_threads = 0;         // 0: the machine's hardware concurrency (ignored with `pool`)
+  ThreadPool* pool = nullptr;  // share a pool between plans (it must outlive the plan)
   bool reference_only = false; // run every op with the naive reference (the test oracle)
   bool fuse = true;            // graph rewrites (activation fusion)
 };
@@ -72,7 +73,7 @@ class CpuPlan {
 
   const PlanStats& stats() const { return stats_; }
   const Graph& graph() const { return *graph_; }
-  ThreadPool& thread_pool() { return *pool_; }
+  ThreadPool& thread_pool() { return *pool_ptr_; }
 
   struct Impl;
 
@@ -81,7 +82,8 @@ class CpuPlan {
 
   std::shared_ptr<const Graph> graph_;
   std::unique_ptr<Impl> impl_;
-  std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<ThreadPool> pool_;  // owned when PlanOptions::pool was not given
+  ThreadPool* pool_ptr_ = nullptr;
   std::vector<TensorView> inputs_;
   std::vector<TensorView> outputs_;
   PlanStats stats_;
