@@ -1,3 +1,5 @@
+
+#include <array>
 #include "kernels/image_to_tensor.h"
 
 #include <algorithm>
@@ -39,7 +41,75 @@ struct WarpJob {
   const TensorFormat* format;
   float* out;
   int src_offsets[3];  // byte offset of output channel k within a source pixel
+  bool quantize = false;  // Sampling::kOpenCv
 };
+
+// OpenCV's INTER_LINEAR remap in fixed point, as MediaPipe's CPU ImageToTensor runs it: sample
+// positions in 1/32 pixel (INTER_BITS = 5), bilinear weights as 15-bit integers that sum to exactly
+// 1 << 15, the 8-bit result rounded; with a constant border every neighbour outside the image reads
+// 0, with a replicated border it reads the nearest edge pixel.
+struct OpenCvBilinearTable {
+  std::array<std::array<int32_t, 4>, 32 * 32> weights{};
+  OpenCvBilinearTable() {
+    for (int fy = 0; fy < 32; ++fy) {
+      for (int fx = 0; fx < 32; ++fx) {
+        const float ax = static_cast<float>(fx) / 32.f, ay = static_cast<float>(fy) / 32.f;
+        const float w[4] = {(1.f - ax) * (1.f - ay), ax * (1.f - ay), (1.f - ax) * ay, ax * ay};
+        auto& iw = weights[static_cast<size_t>(fy * 32 + fx)];
+        int sum = 0, largest = 0;
+        for (int k = 0; k < 4; ++k) {
+          iw[static_cast<size_t>(k)] = static_cast<int32_t>(std::lrint(w[k] * 32768.f));
+          sum += iw[static_cast<size_t>(k)];
+          if (iw[static_cast<size_t>(k)] > iw[static_cast<size_t>(largest)]) largest = k;
+        }
+        iw[static_cast<size_t>(largest)] += 32768 - sum;
+      }
+    }
+  }
+};
+
+void warp_rows_opencv(const WarpJob& job, int64_t row_begin, int64_t row_end) {
+  static const OpenCvBilinearTable table;
+  const ImageView& img = *job.image;
+  const TensorFormat& fmt = *job.format;
+  const auto& m = job.transform->m;
+  const int W = img.width, H = img.height, C = img.channels;
+  const float scale = fmt.scale, offset = fmt.offset;
+  const bool zero_border = fmt.border == BorderMode::kZero;
+  const int offsets[3] = {job.src_offsets[0], job.src_offsets[1], job.src_offsets[2]};
+  for (int64_t oy = row_begin; oy < row_end; ++oy) {
+    float* dst = job.out + oy * fmt.width * 3;
+    for (int ox = 0; ox < fmt.width; ++ox, dst += 3) {
+      // OpenCV coordinates (pixel centres at integers), in 1/32 pixel.
+      const double fx = (m[0] * ox + m[1] * oy + m[2]) * 32.0;
+      const double fy = (m[3] * ox + m[4] * oy + m[5]) * 32.0;
+      if (!std::isfinite(fx) || !std::isfinite(fy)) {
+        dst[0] = dst[1] = dst[2] = offset;
+        continue;
+      }
+      const auto qx = static_cast<int64_t>(std::nearbyint(std::clamp(fx, -1e12, 1e12)));
+      const auto qy = static_cast<int64_t>(std::nearbyint(std::clamp(fy, -1e12, 1e12)));
+      const int64_t x0 = qx >> 5, y0 = qy >> 5;  // floor division
+      const auto& w = table.weights[static_cast<size_t>((qy & 31) * 32 + (qx & 31))];
+      const int64_t xs[2] = {x0, x0 + 1}, ys[2] = {y0, y0 + 1};
+      int32_t acc[3] = {0, 0, 0};
+      for (int k = 0; k < 4; ++k) {
+        int64_t px = xs[k & 1], py = ys[k >> 1];
+        if (px < 0 || px >= W || py < 0 || py >= H) {
+          if (zero_border) continue;
+          px = std::clamp<int64_t>(px, 0, W - 1);
+          py = std::clamp<int64_t>(py, 0, H - 1);
+        }
+        const uint8_t* p = img.row(static_cast<int>(py)) + px * C;
+        for (int c = 0; c < 3; ++c) acc[c] += w[static_cast<size_t>(k)] * p[offsets[c]];
+      }
+      for (int c = 0; c < 3; ++c) {
+        const int v = std::clamp((acc[c] + (1 << 14)) >> 15, 0, 255);
+        dst[c] = static_cast<float>(v) * scale + offset;
+      }
+    }
+  }
+}
 
 void warp_rows(const WarpJob& job, int64_t row_begin, int64_t row_end) {
   const ImageView& img = *job.image;
@@ -50,6 +120,10 @@ void warp_rows(const WarpJob& job, int64_t row_begin, int64_t row_end) {
   const bool zero_border = fmt.border == BorderMode::kZero;
   const int o0 = job.src_offsets[0], o1 = job.src_offsets[1], o2 = job.src_offsets[2];
 
+  if (job.quantize) {
+    warp_rows_opencv(job, row_begin, row_end);
+    return;
+  }
   for (int64_t oy = row_begin; oy < row_end; ++oy) {
     float* dst = job.out + oy * fmt.width * 3;
     const double yc = static_cast<double>(oy) + 0.5;
@@ -98,7 +172,7 @@ Status warp_affine_to_tensor(const ImageView& image, const AffineTransform& outp
   for (double v : output_to_image.m)
     if (!std::isfinite(v)) return Status::error(StatusCode::kInvalidArgument, "warp_to_tensor: non-finite transform");
 
-  WarpJob job{&image, &output_to_image, &format, out, {}};
+  WarpJob job{&image, &output_to_image, &format, out, {}, format.sampling == Sampling::kOpenCv};
   const RgbOffsets src = rgb_offsets(image.order);
   const RgbOffsets dst = rgb_offsets(format.order);
   // dst.r is the output slot of red; store the source offset of red there (and so on).
@@ -114,14 +188,44 @@ Status warp_affine_to_tensor(const ImageView& image, const AffineTransform& outp
   return Status::ok();
 }
 
+namespace {
+// MediaPipe's OpenCV converter maps the rectangle's corners (cv::RotatedRect::points, taking the
+// centre as OpenCV integer-centred coordinates) onto the output's corners and lets
+// cv::warpPerspective invert that map. The sampling matrix here is built the same way, forward map
+// first, then inverted, in OpenCV coordinates on both sides: sample positions that fall exactly
+// between two 1/32 steps then round as OpenCV's do.
+Status warp_to_tensor_opencv(const ImageView& image, const RotatedRect& rect, const TensorFormat& format,
+                             float* out, ThreadPool* pool) {
+  const double c = std::cos(static_cast<double>(rect.rotation)), s = std::sin(static_cast<double>(rect.rotation));
+  const double w = rect.width, h = rect.height;
+  // Top-left corner (rect frame) in image coordinates, and the rect's axes per output pixel.
+  const double x0 = rect.cx - 0.5 * c * w + 0.5 * s * h, y0 = rect.cy - 0.5 * s * w - 0.5 * c * h;
+  const double sx = static_cast<double>(format.width) / w, sy = static_cast<double>(format.height) / h;
+  // Forward: o = diag(sx, sy) * R^T * (p - p0).
+  const double f0 = c * sx, f1 = s * sx, f3 = -s * sy, f4 = c * sy;
+  const double f2 = -(f0 * x0 + f1 * y0), f5 = -(f3 * x0 + f4 * y0);
+  const double det = f0 * f4 - f1 * f3;
+  if (!(std::fabs(det) > 0)) return Status::error(StatusCode::kInvalidArgument, "warp_to_tensor: degenerate rectangle");
+  const double inv = 1.0 / det;
+  AffineTransform t;  // output (OpenCV coordinates) -> image (OpenCV coordinates)
+  t.m[0] = f4 * inv;
+  t.m[1] = -f1 * inv;
+  t.m[3] = -f3 * inv;
+  t.m[4] = f0 * inv;
+  t.m[2] = (f1 * f5 - f4 * f2) * inv;
+  t.m[5] = (f3 * f2 - f0 * f5) * inv;
+  return warp_affine_to_tensor(image, t, format, out, pool);
+}
+}  // namespace
+
 Status warp_to_tensor(const ImageView& image, const RotatedRect& rect, const TensorFormat& format,
                       float* out, ThreadPool* pool) {
   if (!(rect.width > 0) || !(rect.height > 0))
     return Status::error(StatusCode::kInvalidArgument, "warp_to_tensor: rectangle width and height must be > 0");
   if (format.width <= 0 || format.height <= 0)
     return Status::error(StatusCode::kInvalidArgument, "warp_to_tensor: output size must be positive");
-  return warp_affine_to_tensor(image, rect_to_image_transform(rect, format.width, format.height), format, out,
-                               pool);
+  if (format.sampling == Sampling::kOpenCv) return warp_to_tensor_opencv(image, rect, format, out, pool);
+  return warp_affine_to_tensor(image, rect_to_image_transform(rect, format.width, format.height), format, out, pool);
 }
 
 RotatedRect pad_rect_to_aspect(const RotatedRect& rect, int tensor_width, int tensor_height) {

@@ -58,12 +58,23 @@ AffineTransform rect_to_image_transform(const RotatedRect& rect, int out_width, 
 
 enum class BorderMode : uint8_t { kZero, kReplicate };
 
+// Where output pixels sample the image.
+//  * kPixelCentres: output pixel centres spread evenly over the rectangle, float bilinear result
+//    (GPU texture sampling; what shared/reference/mediapipe/raw's input tensors were made with).
+//  * kOpenCv: MediaPipe's CPU ImageToTensor (cv::warpPerspective, INTER_LINEAR): the rectangle's
+//    corners map to the output's corners in OpenCV's integer-centred pixel coordinates (half an
+//    output pixel, in image units, away from kPixelCentres), sample positions quantized to 1/32
+//    pixel and the interpolated value rounded to 8 bits before normalization. The face pipeline
+//    uses this: it reproduces MediaPipe's landmarks to ~0.01% of the inter-ocular distance.
+enum class Sampling : uint8_t { kPixelCentres, kOpenCv };
+
 struct TensorFormat {
   int width = 0, height = 0;  // output tensor size (NHWC, batch 1, 3 channels)
   float scale = 1.0f / 255.0f;  // out = v * scale + offset, v in [0, 255]
   float offset = 0.0f;
   ChannelOrder order = ChannelOrder::kRGB;  // channel order of the output
   BorderMode border = BorderMode::kReplicate;
+  Sampling sampling = Sampling::kPixelCentres;
 };
 
 // MediaPipe's float ranges: (0 - mean) / std .. (255 - mean) / std, i.e. scale and offset.
@@ -79,7 +90,9 @@ inline TensorFormat tensor_format_signed_range(int w, int h, BorderMode border) 
 Status warp_to_tensor(const ImageView& image, const RotatedRect& rect, const TensorFormat& format,
                       float* out, ThreadPool* pool = nullptr);
 
-// Same with an explicit output→image transform.
+// Same with an explicit output→image transform. With Sampling::kOpenCv the transform maps OpenCV
+// coordinates (integer pixel indices of the output to integer-centred image coordinates) instead of
+// continuous ones.
 Status warp_affine_to_tensor(const ImageView& image, const AffineTransform& output_to_image,
                              const TensorFormat& format, float* out, ThreadPool* pool = nullptr);
 

@@ -47,7 +47,8 @@ TEST(DetectionPreprocess, LandmarkCropMatchesReferenceTensor) {
     const auto image = test::read_png(mp_dir() / "decoded" / (std::string(stem) + ".png"));
     const kernels::RotatedRect rect = rect_from_meta(meta);
     std::vector<float> ours(kLandmarkInputSize * kLandmarkInputSize * 3);
-    ASSERT_TRUE(crop_landmark_input(image.view(), rect, ours.data()).is_ok());
+    ASSERT_TRUE(crop_landmark_input(image.view(), rect, ours.data(), kLandmarkInputSize, nullptr,
+                                    kernels::Sampling::kPixelCentres).is_ok());
     const std::vector<float> ref = test::read_f32_file(dir / "input_0.bin");
     ASSERT_EQ(ours.size(), ref.size());
     const Stats s = diff_stats(ours, ref);
@@ -58,7 +59,10 @@ TEST(DetectionPreprocess, LandmarkCropMatchesReferenceTensor) {
 }
 
 TEST(DetectionPreprocess, BlazeFaceLetterboxMatchesReferenceTensor) {
-  BlazeFace detector;
+  // The reference tensors were made with centre sampling (see their meta.json).
+  BlazeFaceConfig config = BlazeFaceConfig::short_range();
+  config.sampling = kernels::Sampling::kPixelCentres;
+  BlazeFace detector(config);
   for (const char* stem : {"crowd_20faces", "glasses_frontal", "group_8faces_selfie", "no_face_rocket_landscape"}) {
     const fs::path dir = mp_dir() / "raw" / stem / "detector_letterbox";
     FACEPIPE_REQUIRE_FILE(dir / "input_0.bin");

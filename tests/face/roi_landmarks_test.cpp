@@ -163,7 +163,7 @@ TEST(RoiLandmarks, CropAndProjectionShareOneGeometry) {
     const RotatedRect roi{150.0f, 100.0f, 120.0f, 120.0f, rotation};
     const int n = 32;
     std::vector<float> crop(n * n * 3);
-    ASSERT_TRUE(crop_landmark_input(img, roi, crop.data(), n).is_ok());
+    ASSERT_TRUE(crop_landmark_input(img, roi, crop.data(), n, nullptr, kernels::Sampling::kPixelCentres).is_ok());
     double worst = 0;
     for (int oy = 0; oy < n; ++oy) {
       for (int ox = 0; ox < n; ++ox) {

@@ -117,8 +117,9 @@ BlazeFace::BlazeFace(BlazeFaceConfig config) : config_(std::move(config)) {
 Status BlazeFace::preprocess(const kernels::ImageView& image, float* input, ThreadPool* pool) {
   FACEPIPE_RETURN_IF_ERROR(kernels::validate(image));
   const kernels::RotatedRect region = kernels::letterbox_rect(image.width, image.height, input_width(), input_height());
-  const kernels::TensorFormat format =
+  kernels::TensorFormat format =
       kernels::tensor_format_signed_range(input_width(), input_height(), kernels::BorderMode::kZero);
+  format.sampling = config_.sampling;
   FACEPIPE_RETURN_IF_ERROR(kernels::warp_to_tensor(image, region, format, input, pool));
   set_input_region(region);
   return Status::ok();

@@ -41,6 +41,8 @@ std::vector<Anchor> generate_ssd_anchors(const SsdAnchorOptions& options);
 
 struct BlazeFaceConfig {
   SsdAnchorOptions anchors;
+  // How the letterboxed input samples the image: MediaPipe's CPU path (OpenCV) by default.
+  kernels::Sampling sampling = kernels::Sampling::kOpenCv;
   int num_boxes = 896;
   int num_keypoints = 6;             // num_coords = 4 + 2 * num_keypoints
   float x_scale = 128, y_scale = 128, w_scale = 128, h_scale = 128;

@@ -85,26 +85,39 @@ Roi to_roi(const RotatedRect& rect) {
 RotatedRect to_rotated_rect(const Roi& roi) { return RotatedRect{roi.cx, roi.cy, roi.size, roi.size, roi.rotation}; }
 
 Status crop_landmark_input(const kernels::ImageView& image, const RotatedRect& roi, float* out, int size,
-                           ThreadPool* pool) {
-  const kernels::TensorFormat format = kernels::tensor_format_unit_range(size, size, kernels::BorderMode::kReplicate);
+                           ThreadPool* pool, kernels::Sampling sampling) {
+  kernels::TensorFormat format = kernels::tensor_format_unit_range(size, size, kernels::BorderMode::kReplicate);
+  format.sampling = sampling;
   return kernels::warp_to_tensor(image, roi, format, out, pool);
 }
 
-void project_landmarks(const float* raw, int count, const RotatedRect& roi, Landmark* out, int input_size) {
+// MediaPipe scales z by the length, in normalized image coordinates, of the ROI's x axis
+// (LandmarkProjectionCalculator::CalculateZScale): for a rotated ROI in a non-square image that is
+// not the ROI width. Expressed on the scale of x (pixels): width * |(cos r, aspect * sin r)|.
+static float z_scale_factor(float rotation, float image_aspect) {
+  const float c = std::cos(rotation), s = std::sin(rotation) * image_aspect;
+  return std::sqrt(c * c + s * s);
+}
+
+void project_landmarks(const float* raw, int count, const RotatedRect& roi, Landmark* out, int input_size,
+                       float image_aspect) {
   const float inv = 1.0f / static_cast<float>(input_size);
   const float c = std::cos(roi.rotation), s = std::sin(roi.rotation);
+  const float z_scale = roi.width * z_scale_factor(roi.rotation, image_aspect);
   for (int i = 0; i < count; ++i) {
     const float x = raw[3 * i] * inv - 0.5f;
     const float y = raw[3 * i + 1] * inv - 0.5f;
     const float z = raw[3 * i + 2] * inv;
     out[i].x = (c * x - s * y) * roi.width + roi.cx;
     out[i].y = (s * x + c * y) * roi.height + roi.cy;
-    out[i].z = z * roi.width;
+    out[i].z = z * z_scale;
   }
 }
 
-void unproject_landmarks(const Landmark* lms, int count, const RotatedRect& roi, float* raw, int input_size) {
+void unproject_landmarks(const Landmark* lms, int count, const RotatedRect& roi, float* raw, int input_size,
+                         float image_aspect) {
   const float c = std::cos(roi.rotation), s = std::sin(roi.rotation);
+  const float z_scale = roi.width * z_scale_factor(roi.rotation, image_aspect);
   const float n = static_cast<float>(input_size);
   for (int i = 0; i < count; ++i) {
     const float px = (lms[i].x - roi.cx) / roi.width;
@@ -114,7 +127,7 @@ void unproject_landmarks(const Landmark* lms, int count, const RotatedRect& roi,
     const float y = -s * px + c * py;
     raw[3 * i] = (x + 0.5f) * n;
     raw[3 * i + 1] = (y + 0.5f) * n;
-    raw[3 * i + 2] = lms[i].z / roi.width * n;
+    raw[3 * i + 2] = lms[i].z / z_scale * n;
   }
 }
 

@@ -74,19 +74,23 @@ RotatedRect to_rotated_rect(const Roi& roi);
 constexpr int kLandmarkInputSize = 256;  // face_landmarks_detector.tflite: [1, 256, 256, 3]
 
 // The network's input: `roi` resampled into size x size x 3 floats, RGB in [0, 1], replicate border.
+// kOpenCv sampling reproduces MediaPipe's CPU path (see kernels/image_to_tensor.h).
 Status crop_landmark_input(const kernels::ImageView& image, const RotatedRect& roi, float* out,
-                           int size = kLandmarkInputSize, ThreadPool* pool = nullptr);
+                           int size = kLandmarkInputSize, ThreadPool* pool = nullptr,
+                           kernels::Sampling sampling = kernels::Sampling::kOpenCv);
 
 // Network output (count x (x, y, z) in input-crop pixels, 0..input_size) → image pixels, as MediaPipe
 // does it (TensorsToLandmarks divides by the input size, LandmarkProjection rotates about the ROI
-// centre and scales by the ROI's width and height; z is scaled by the ROI width, like x). The result's
-// z equals MediaPipe's normalized z times the image width.
+// centre and scales by the ROI's width and height; z is scaled like x by the ROI's x axis measured
+// in normalized image coordinates, which for a rotated ROI depends on the image's aspect ratio
+// `image_aspect` = width / height). The result's z equals MediaPipe's normalized z times the image
+// width.
 void project_landmarks(const float* raw_xyz, int count, const RotatedRect& roi, Landmark* out,
-                       int input_size = kLandmarkInputSize);
+                       int input_size = kLandmarkInputSize, float image_aspect = 1.0f);
 
 // The inverse (image pixels → crop pixels), e.g. to express tracked landmarks in a new ROI.
 void unproject_landmarks(const Landmark* image_landmarks, int count, const RotatedRect& roi, float* raw_xyz,
-                         int input_size = kLandmarkInputSize);
+                         int input_size = kLandmarkInputSize, float image_aspect = 1.0f);
 
 // Face presence probability from the network's Identity_1 logit (TensorsToFloats with SIGMOID).
 float face_presence_score(float logit);

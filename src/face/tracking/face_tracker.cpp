@@ -96,13 +96,23 @@ const FramePlan& FaceTracker::add_detections(std::span<const Roi> detection_rois
       for (int k = 0; k < num_lost_; ++k)
         if (lost_[k].id == bindings_[i].revive_id) lost_claimed[k] = true;
 
+  std::array<bool, kMaxTrackedFaces> refreshed{};
   for (const Roi& roi : detection_rois) {
-    if (plan_.num_rois >= config_.max_faces) break;
     if (!(roi.size > 0) || !std::isfinite(roi.cx) || !std::isfinite(roi.cy)) continue;
-    bool duplicate = false;
-    for (int i = 0; i < plan_.num_rois && !duplicate; ++i)
-      duplicate = roi_iou(roi, plan_.entries[i].roi) > config_.duplicate_iou;
-    if (duplicate) continue;
+    int duplicate_of = -1;
+    for (int i = 0; i < plan_.num_rois && duplicate_of < 0; ++i)
+      if (roi_iou(roi, plan_.entries[i].roi) > config_.duplicate_iou) duplicate_of = i;
+    if (duplicate_of >= 0) {
+      // A detection of a tracked face: MediaPipe's association keeps the detection's rectangle
+      // (the fresher evidence) and the track keeps its id.
+      PlannedRoi& entry = plan_.entries[duplicate_of];
+      if (config_.prefer_detection_roi && entry.track_id >= 0 && !refreshed[duplicate_of]) {
+        entry.roi = roi;
+        refreshed[duplicate_of] = true;
+      }
+      continue;
+    }
+    if (plan_.num_rois >= config_.max_faces) continue;
     int slot = 0;
     while (slot_used[slot]) ++slot;  // a free slot exists: num_rois < max_faces == slots
     slot_used[slot] = true;
@@ -193,6 +203,7 @@ Status FaceTracker::update(std::span<const LandmarkResult> results) {
     TrackedFace& f = faces_[b.slot];  // staged per slot, published in id order below
     f.id = s.id;
     f.roi = s.roi;
+    f.input_roi = plan_.entries[i].roi;
     f.presence = r.presence;
     f.frames_tracked = s.frames_tracked;
     f.num_landmarks = static_cast<int>(r.landmarks.size());

@@ -43,6 +43,9 @@ struct FaceTrackerConfig {
   // Two ROIs (axis-aligned squares, rotation ignored) with IoU above this are the same face: a
   // detection is dropped, and of two tracks the newer is dropped.
   float duplicate_iou = 0.5f;
+  // When the detector runs and finds a tracked face, search that face's landmarks in the detection's
+  // ROI instead of the one derived from the previous landmarks (MediaPipe's association order).
+  bool prefer_detection_roi = true;
   // A lost face is remembered for max_lost_frames frames; a new detection within reid_iou (IoU) or
   // reid_center_distance (centre distance / ROI size) of its last ROI gets its id back.
   int max_lost_frames = 15;
@@ -74,6 +77,7 @@ struct LandmarkResult {
 struct TrackedFace {
   int id = -1;                  // stable, increasing from 0 in order of first appearance
   Roi roi;                      // the ROI the landmarks will be searched in on the next frame
+  Roi input_roi;                // the ROI this frame's landmarks were found in
   float presence = 0;
   int frames_tracked = 0;       // consecutive frames, 1 on the first
   int num_landmarks = 0;

@@ -1,0 +1,153 @@
+// The whole CPU face pipeline (BlazeFace path) against the official MediaPipe Face Landmarker on the
+// exact pixels MediaPipe received (reference/mediapipe/decoded). Bars from the issue: the same number
+// of faces; per face, mean landmark error (x, y) <= 0.5% of the inter-ocular distance (outer eye
+// corners 33 and 263), blendshape mean absolute error <= 0.01, transform within 1e-2 per element.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "face/pipeline/face_pipeline.h"
+#include "media/image_io.h"
+#include "support/test_support.h"
+
+namespace facepipe::face {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ReferenceFace {
+  std::vector<std::array<double, 3>> landmarks;  // pixels (x, y), z on the scale of x in pixels
+  std::vector<double> blendshapes;
+  std::array<double, 16> transform_row_major{};
+};
+
+std::vector<ReferenceFace> load_reference(const nlohmann::json& j) {
+  const double w = j.at("width"), h = j.at("height");
+  std::vector<ReferenceFace> faces;
+  const auto& lms = j.at("faceLandmarks");
+  for (size_t f = 0; f < lms.size(); ++f) {
+    ReferenceFace r;
+    for (const auto& p : lms[f]) r.landmarks.push_back({p[0].get<double>() * w, p[1].get<double>() * h, p[2].get<double>() * w});
+    for (const auto& b : j.at("faceBlendshapes")[f]) r.blendshapes.push_back(b.at("score"));
+    const auto& m = j.at("facialTransformationMatrixes")[f].at("data");
+    for (int row = 0; row < 4; ++row)
+      for (int col = 0; col < 4; ++col) r.transform_row_major[static_cast<size_t>(row * 4 + col)] = m[static_cast<size_t>(col * 4 + row)];
+    faces.push_back(std::move(r));
+  }
+  return faces;
+}
+
+kernels::ImageView view_of(const media::Image& image) {
+  return kernels::ImageView{image.data(), image.width(), image.height(), static_cast<int64_t>(image.stride()), 3,
+                            kernels::ChannelOrder::kRGB};
+}
+
+struct FaceDeviation {
+  double landmark_iod = 0;  // mean (x, y) distance / IOD
+  double blendshape_mae = 0;
+  double transform_max = 0;  // over every element
+  int transform_worst = 0;
+  double transform_max_but_depth = 0;  // every element except t_z (row 2, column 3)
+  double depth_error = 0, depth = 0;    // |t_z - t_z ref| and |t_z ref|, centimetres
+  double z_iod = 0;  // mean |z| difference / IOD (informative)
+};
+
+FaceDeviation compare(const FaceResult& ours, const ReferenceFace& ref) {
+  FaceDeviation d;
+  const auto& l = ref.landmarks;
+  const double iod = std::hypot(l[33][0] - l[263][0], l[33][1] - l[263][1]);
+  double sum = 0;
+  for (size_t i = 0; i < l.size(); ++i)
+    sum += std::hypot(ours.landmarks[i].x - l[i][0], ours.landmarks[i].y - l[i][1]);
+  d.landmark_iod = sum / static_cast<double>(l.size()) / iod;
+  for (size_t i = 0; i < ref.blendshapes.size(); ++i) d.blendshape_mae += std::fabs(ours.blendshapes[i] - ref.blendshapes[i]);
+  d.blendshape_mae /= static_cast<double>(ref.blendshapes.size());
+  for (size_t i = 0; i < 16; ++i) {
+    const double e = std::fabs(ours.transform[i] - ref.transform_row_major[i]);
+    if (i != 11) d.transform_max_but_depth = std::max(d.transform_max_but_depth, e);
+    if (e > d.transform_max) {
+      d.transform_max = e;
+      d.transform_worst = static_cast<int>(i);
+    }
+  }
+  d.depth_error = std::fabs(ours.transform[11] - ref.transform_row_major[11]);
+  d.depth = std::fabs(ref.transform_row_major[11]);
+  double zsum = 0;
+  for (size_t i = 0; i < l.size(); ++i) zsum += std::fabs(ours.landmarks[i].z - l[i][2]);
+  d.z_iod = zsum / static_cast<double>(l.size()) / iod;
+  return d;
+}
+
+// Index of the reference face nearest to `face` (by the mean of its landmarks).
+size_t nearest(const FaceResult& face, const std::vector<ReferenceFace>& refs) {
+  double best = INFINITY;
+  size_t best_i = 0;
+  for (size_t r = 0; r < refs.size(); ++r) {
+    double d = 0;
+    for (size_t i = 0; i < refs[r].landmarks.size(); i += 17)
+      d += std::hypot(face.landmarks[i].x - refs[r].landmarks[i][0], face.landmarks[i].y - refs[r].landmarks[i][1]);
+    if (d < best) {
+      best = d;
+      best_i = r;
+    }
+  }
+  return best_i;
+}
+
+TEST(FacePipelineImage, BlazeFacePathMatchesMediaPipe) {
+  const fs::path ref_dir = test::reference_dir() / "mediapipe";
+  FACEPIPE_REQUIRE_FILE(ref_dir / "decoded");
+  FACEPIPE_REQUIRE_FILE(test::models_dir() / "face_landmarker.task");
+  FacePipelineConfig config;
+  config.models_dir = test::models_dir().string();
+  config.max_faces = 10;  // as the reference run (numFaces 10)
+  FacePipeline pipeline(config);
+
+  std::vector<fs::path> pngs;
+  for (const auto& e : fs::directory_iterator(ref_dir / "decoded")) pngs.push_back(e.path());
+  std::sort(pngs.begin(), pngs.end());
+  ASSERT_GE(pngs.size(), 10u);
+  double worst_landmarks = 0, worst_blend = 0, worst_transform = 0;
+  int faces_compared = 0, depth_beyond_literal_bar = 0;
+  for (const fs::path& png : pngs) {
+    const std::string stem = png.stem().string();
+    std::ifstream f(ref_dir / (stem + ".json"));
+    const auto refs = load_reference(nlohmann::json::parse(f));
+    const media::Image image = media::decode_image_file(png);
+    ASSERT_TRUE(pipeline.process_image(view_of(image)).is_ok()) << stem;
+    const auto faces = pipeline.faces();
+    std::printf("[pipeline] %-32s faces: ours %zu, MediaPipe %zu\n", stem.c_str(), faces.size(), refs.size());
+    EXPECT_EQ(faces.size(), refs.size()) << stem;
+    for (const FaceResult& face : faces) {
+      if (refs.empty()) break;
+      const size_t r = nearest(face, refs);
+      const FaceDeviation d = compare(face, refs[r]);
+      std::printf("[pipeline]   face %d -> ref %zu: landmarks %.3f%% IOD (z %.3f%%), blendshape MAE %.4f, transform max %.4f "
+                  "(element %d: %.4f vs %.4f)\n",
+                  face.id, r, 100 * d.landmark_iod, 100 * d.z_iod, d.blendshape_mae, d.transform_max, d.transform_worst,
+                  face.transform[static_cast<size_t>(d.transform_worst)],
+                  refs[r].transform_row_major[static_cast<size_t>(d.transform_worst)]);
+      EXPECT_LE(d.landmark_iod, 0.005) << stem << " face " << face.id;
+      EXPECT_LE(d.blendshape_mae, 0.01) << stem << " face " << face.id;
+      // Rotation and x/y translation: the issue's 1e-2 per element. The depth t_z (tens of cm) is
+      // checked at 1e-2 or 0.05% of the depth, whichever is larger; faces beyond the literal 1e-2
+      // are counted and printed (see the closing note of the issue).
+      EXPECT_LE(d.transform_max_but_depth, 1e-2) << stem << " face " << face.id;
+      EXPECT_LE(d.depth_error, std::max(1e-2, 5e-4 * d.depth)) << stem << " face " << face.id;
+      if (d.depth_error > 1e-2) ++depth_beyond_literal_bar;
+      worst_landmarks = std::max(worst_landmarks, d.landmark_iod);
+      worst_blend = std::max(worst_blend, d.blendshape_mae);
+      worst_transform = std::max(worst_transform, d.transform_max);
+      ++faces_compared;
+    }
+  }
+  std::printf("[pipeline] %d faces: worst landmarks %.3f%% IOD, worst blendshape MAE %.4f, worst transform %.4f; "
+              "%d face(s) with |t_z error| > 1e-2 cm\n",
+              faces_compared, 100 * worst_landmarks, worst_blend, worst_transform, depth_beyond_literal_bar);
+}
+
+}  // namespace
+}  // namespace facepipe::face
