@@ -1,0 +1,33 @@
+// Pieces shared by the subcommands of the facepipe CLI.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+
+#include "engine/ir/graph.h"
+#include "engine/ir/shape.h"
+
+namespace facepipe::cli {
+
+// Options every subcommand that loads models understands.
+struct ModelOptions {
+  std::string models_dir;  // --models DIR
+};
+void add_model_options(CLI::App& command, ModelOptions& options);
+
+// Resolves a model spec ("FILE[:member]", FILE as a path or a bare name found by the model locator)
+// and loads it. Throws facepipe::Error with a clear message.
+std::shared_ptr<const engine::Graph> load_model(const std::string& spec, const ModelOptions& options);
+
+// Parses "KEY=VALUE" (KEY non-empty). Throws facepipe::Error naming `what` on malformed text.
+std::pair<std::string, std::string> split_key_value(const std::string& text, const char* what);
+
+// Index of the graph input named `key`, or with that index; throws listing the inputs otherwise.
+int find_graph_input(const engine::Graph& graph, const std::string& key);
+
+// Subcommand registration (one function per command family).
+void register_model_commands(CLI::App& app);
+void register_bench_commands(CLI::App& app);
+
+}  // namespace facepipe::cli
