@@ -185,7 +185,9 @@ void BM_RetinaFace640(benchmark::State& state) {
     state.SkipWithError(message.c_str());
     return;
   }
-  ThreadPool pool(static_cast<int>(state.range(0)));
+  // FACEPIPE_POOL_SPIN_US overrides the pool's idle spin (compare spinning and sleeping pools).
+  const char* spin = std::getenv("FACEPIPE_POOL_SPIN_US");
+  ThreadPool pool(static_cast<int>(state.range(0)), spin ? std::atoi(spin) : ThreadPool::kDefaultSpinMicroseconds);
   if (const char* p = std::getenv("FACEPIPE_NET_PROFILE"); p && *p == '1') net.profile(pool, 20);
   for (auto _ : state) net.run(pool);
   state.counters["ops"] = static_cast<double>(net.size());

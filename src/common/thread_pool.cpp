@@ -66,7 +66,7 @@ void ThreadPool::worker_loop() {
     if (!wait_for_job(seen)) return;
     seen = generation_.load(std::memory_order_acquire);
     run_chunks();
-    pending_workers_.fetch_sub(1, std::memory_order_acq_rel);
+    if (pending_workers_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_workers_.notify_one();
   }
 }
 
@@ -94,13 +94,16 @@ void ThreadPool::parallel_for(int64_t count, int64_t grain, FunctionRef<void(int
   }
   run_chunks();
   // Every worker must leave the job before its fields are reused (a worker that woke late still
-  // reads job_count_/job_chunk_ and finds no chunk left).
-  for (int i = 1; pending_workers_.load(std::memory_order_acquire) != 0; ++i) {
-    if (i < 4096) {
-      FACEPIPE_CPU_RELAX();
-    } else {
-      std::this_thread::yield();
-    }
+  // reads job_count_/job_chunk_ and finds no chunk left). Spin a little (the other chunks usually
+  // end within microseconds), then block on the counter: on an oversubscribed machine a spinning
+  // or yielding caller steals the time slice the late worker needs.
+  for (int i = 0; i < 2048; ++i) {
+    if (pending_workers_.load(std::memory_order_acquire) == 0) break;
+    FACEPIPE_CPU_RELAX();
+  }
+  for (int pending = pending_workers_.load(std::memory_order_acquire); pending != 0;
+       pending = pending_workers_.load(std::memory_order_acquire)) {
+    pending_workers_.wait(pending, std::memory_order_acquire);
   }
   job_ = nullptr;
   in_job_.store(false, std::memory_order_relaxed);

@@ -7,9 +7,11 @@
 //
 // Latency: a plan runs ~100 small ops back to back, so waking sleeping threads for each (a futex
 // round trip, tens of microseconds on a busy VM) would cost milliseconds per frame. Idle workers
-// therefore spin for a short while (spin_microseconds, default 200 us) watching for the next job
-// before they block on a condition variable; the caller spins (then yields) while the last chunks
-// finish. Between frames the workers fall asleep and cost nothing.
+// therefore spin for a short while (spin_microseconds, default 20 us: ops of a plan follow each other within microseconds) watching for the next job
+// before they block on a condition variable; the caller spins briefly, then blocks on a futex
+// (std::atomic::wait) while the last chunks finish. The spins are kept short because on an
+// oversubscribed machine a spinning thread burns the time slice the others need. Between frames
+// the workers fall asleep and cost nothing.
 #pragma once
 
 #include <atomic>
@@ -25,7 +27,7 @@ namespace facepipe {
 
 class ThreadPool {
  public:
-  static constexpr int kDefaultSpinMicroseconds = 200;
+  static constexpr int kDefaultSpinMicroseconds = 20;
 
   // num_threads counts the calling thread: 1 means "run everything on the caller".
   explicit ThreadPool(int num_threads, int spin_microseconds = kDefaultSpinMicroseconds);

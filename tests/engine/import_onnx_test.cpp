@@ -220,6 +220,31 @@ TEST(ImportOnnx, ResizeWithScalesAndSliceOnLoweredTensor) {
   EXPECT_EQ(slice->as<SliceAttrs>().axes, (std::vector<int32_t>{3}));  // channel axis, remapped
 }
 
+TEST(ImportOnnx, DepthMultiplierAndSharedWeights) {
+  test::OnnxBuilder b;
+  std::vector<float> w(4 * 9);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(i);
+  b.initializers = {test::onnx_f32("w", {4, 1, 3, 3}, w)};
+  b.inputs = {test::onnx_value_info("x", 1, {1, 2, 5, 5})};
+  // group == C_in == 2 with 4 outputs: depthwise, multiplier 2; two nodes share the weights.
+  b.nodes = {onnx_node("Conv", {"x", "w"}, {"a"}, {onnx_attr_int("group", 2)}),
+             onnx_node("Conv", {"x", "w"}, {"b"}, {onnx_attr_int("group", 2)}),
+             onnx_node("Add", {"a", "b"}, {"y"})};
+  b.outputs = {test::onnx_value_info("y", 1, {1, 4, 3, 3})};
+  const Graph g = import(b);
+  const Op* first = find_op(g, OpType::kDepthwiseConv2D);
+  const Op* second = find_op(g, OpType::kDepthwiseConv2D, 1);
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(first->as<ConvAttrs>().depth_multiplier, 2);
+  EXPECT_EQ(first->inputs[1], second->inputs[1]);  // one rewritten copy
+  EXPECT_EQ(first->inputs[0], second->inputs[0]);  // one input transpose
+  EXPECT_EQ(g.tensor(first->inputs[1]).shape, (Shape{1, 3, 3, 4}));
+  const float* d = g.constant_as<float>(first->inputs[1]);
+  for (int o = 0; o < 4; ++o)
+    for (int k = 0; k < 9; ++k) ASSERT_EQ(d[k * 4 + o], static_cast<float>(o * 9 + k));
+  EXPECT_EQ(g.parameter_count(), 36);
+}
+
 TEST(ImportOnnx, NonConstantSliceBoundsNameTheNode) {
   test::OnnxBuilder b = samples::onnx_dynamic();
   b.nodes.push_back(onnx_node("Slice", {"out", "c1_hw", "s_end"}, {"bad"}, {}, "my_slice"));

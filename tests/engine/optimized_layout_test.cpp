@@ -1,6 +1,9 @@
 // Optimized pooling, concat and nearest resize against the reference.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
+
 #include "engine/optimized_kernel_harness.h"
 
 namespace facepipe::test {
@@ -101,6 +104,27 @@ TEST(OptimizedLayout, ResizeNearest) {
   OpCase c("resize x2 by scale", make_op(OpType::kResize, by_scale));
   c.random_input(DType::kF32, {2, 4, 3, 5});
   EXPECT_TRUE(optimized_matches_reference(c, default_factory()));
+}
+
+TEST(OptimizedLayout, TransposeEveryPermutationOfRank4) {
+  std::array<int32_t, 4> perm{0, 1, 2, 3};
+  int n = 0;
+  do {
+    OpCase c("transpose perm " + std::to_string(perm[0]) + std::to_string(perm[1]) + std::to_string(perm[2]) +
+                 std::to_string(perm[3]),
+             make_op(OpType::kTranspose, engine::TransposeAttrs{{perm.begin(), perm.end()}}), static_cast<uint32_t>(++n));
+    c.random_input(DType::kF32, {2, 3, 5, 13});
+    EXPECT_TRUE(optimized_matches_reference(c, default_factory()));
+  } while (std::next_permutation(perm.begin(), perm.end()));
+  OpCase nchw("transpose NCHW->NHWC 3x64x48", make_op(OpType::kTranspose, engine::TransposeAttrs{{0, 2, 3, 1}}));
+  nchw.random_input(DType::kF32, {1, 3, 64, 48});
+  EXPECT_TRUE(optimized_matches_reference(nchw, default_factory()));
+  OpCase i64("transpose 3-d i64", make_op(OpType::kTranspose, engine::TransposeAttrs{{2, 0, 1}}));
+  i64.random_input(DType::kI64, {3, 1, 4}, -9, 9);
+  EXPECT_TRUE(optimized_matches_reference(i64, default_factory()));
+  OpCase rank2("transpose rank 2", make_op(OpType::kTranspose, engine::TransposeAttrs{{}}));
+  rank2.random_input(DType::kF32, {7, 1});
+  EXPECT_TRUE(optimized_matches_reference(rank2, default_factory()));
 }
 
 }  // namespace

@@ -45,6 +45,8 @@ std::unique_ptr<CpuKernel> make_optimized_kernel(const Op& op, std::span<const T
       return opt::make_concat_kernel(op, inputs, outputs);
     case OpType::kResize:
       return opt::make_resize_nearest_kernel(op, inputs, outputs);
+    case OpType::kTranspose:
+      return opt::make_transpose_kernel(op, inputs, outputs);
     default:
       return nullptr;
   }

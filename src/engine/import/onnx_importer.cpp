@@ -174,6 +174,7 @@ class OnnxImporter {
   std::unordered_map<std::string, PendingConstant> pending_;
   std::unordered_map<std::string, int> value_info_rank_;
   std::unordered_map<int32_t, int32_t> nchw_of_, nhwc_of_, lowered_constant_of_;
+  std::unordered_map<std::string, int32_t> rewritten_weights_;
   const onnx::Node* node_ = nullptr;
   std::string where_;
   int node_index_ = 0;
@@ -429,17 +430,27 @@ void OnnxImporter::convert_conv() {
   // Depthwise: every group sees one input channel. ONNX output channel o = c*M + m belongs to
   // group c, which is exactly the IR's [1, KH, KW, C*M] channel order.
   const bool depthwise = group > 1 && group == c_in && I == 1;
+  if (depthwise) a.depth_multiplier = static_cast<int32_t>(O / c_in);
+  else a.groups = static_cast<int32_t>(group);
+  const std::string b_name = opt_in(2);
+  const int32_t bias = b_name.empty() ? -1 : get(b_name).id;
+  const int32_t input = nhwc(x);
+  // Rewritten weights are cached per initializer: nodes sharing weights share the copy, so a forged
+  // file cannot multiply one large initializer by its node count.
+  const std::string key = w_name + (depthwise ? "/1hwc" : "/ohwi");
+  if (auto it = rewritten_weights_.find(key); it != rewritten_weights_.end()) {
+    output_op(depthwise ? OpType::kDepthwiseConv2D : OpType::kConv2D, {input, it->second, bias}, a, true, 4, dtype_of(x));
+    return;
+  }
   const size_t es = dtype_size(w->dtype);
   AlignedBuffer data(w->bytes.size());
   Shape shape;
   if (depthwise) {
-    a.depth_multiplier = static_cast<int32_t>(O / c_in);
     shape = Shape{1, KH, KW, O};
     for (int64_t o = 0; o < O; ++o)
       for (int64_t k = 0; k < KH * KW; ++k)
         std::memcpy(data.data() + (k * O + o) * static_cast<int64_t>(es), w->bytes.data() + (o * KH * KW + k) * static_cast<int64_t>(es), es);
   } else {
-    a.groups = static_cast<int32_t>(group);
     shape = Shape{O, KH, KW, I};  // OIHW -> OHWI
     for (int64_t o = 0; o < O; ++o)
       for (int64_t i = 0; i < I; ++i)
@@ -447,10 +458,8 @@ void OnnxImporter::convert_conv() {
           std::memcpy(data.data() + ((o * KH * KW + k) * I + i) * static_cast<int64_t>(es),
                       w->bytes.data() + ((o * I + i) * KH * KW + k) * static_cast<int64_t>(es), es);
   }
-  const int32_t weights = add_constant(w_name + (depthwise ? "/1hwc" : "/ohwi"), w->dtype, shape, std::move(data));
-  const std::string b_name = opt_in(2);
-  const int32_t bias = b_name.empty() ? -1 : get(b_name).id;
-  const int32_t input = nhwc(x);
+  const int32_t weights = add_constant(key, w->dtype, shape, std::move(data));
+  rewritten_weights_[key] = weights;
   output_op(depthwise ? OpType::kDepthwiseConv2D : OpType::kConv2D, {input, weights, bias}, a, true, 4, dtype_of(x));
 }
 

@@ -22,4 +22,8 @@ std::unique_ptr<CpuKernel> make_concat_kernel(const Op& op, std::span<const Tens
 std::unique_ptr<CpuKernel> make_resize_nearest_kernel(const Op& op, std::span<const TensorView> inputs,
                                                       std::span<const TensorDesc> outputs);
 
+// Transpose of any permutation, 4- or 8-byte elements (blocks over the output's last two dims).
+std::unique_ptr<CpuKernel> make_transpose_kernel(const Op& op, std::span<const TensorView> inputs,
+                                                 std::span<const TensorDesc> outputs);
+
 }  // namespace facepipe::engine::cpu::opt
