@@ -119,7 +119,7 @@ class Frame:
     faces: np.ndarray                      # structured array of FACE_DTYPE, one record per face (a copy)
     preview: Optional[np.ndarray]          # (h, w, 3) uint8 in preview_format's channel order, or None
     preview_format: int
-    missed: int = 0                        # read_next: frames lost just before this one
+    missed: int = 0                        # frames never delivered between the previous one and this one
 
     @property
     def ids(self) -> np.ndarray:
@@ -322,6 +322,9 @@ class Reader:
                 return None
             result, frame = self._read(count)
             if result == "ok":
+                frame.missed = max(0, count - self._next)  # skipped frames count as missed
+                self.missed += frame.missed
+                self.received += 1
                 self._last_delivered = count
                 self._next = count + 1
                 return frame

@@ -79,7 +79,8 @@ class Frame {
     return {reinterpret_cast<const uint8_t*>(preview_.data()), static_cast<int>(info_.preview_width),
             static_cast<int>(info_.preview_height), static_cast<ptrdiff_t>(info_.preview_stride), info_.preview_format};
   }
-  // read_next: frames skipped between the previous delivered frame and this one. read_latest: 0.
+  // Frames skipped (never delivered) between the previous delivered frame and this one: lost to
+  // the writer lapping a read_next reader, or passed over by read_latest.
   uint64_t missed = 0;
 
   // Sizes the buffers for segments like `header` (done by the reader; allocates only when growing).
@@ -293,7 +294,13 @@ class ShmReader {
     refresh(now, false);
     if (!view_) return error_.empty() ? ReadStatus::kWaitingForWriter : ReadStatus::kIncompatible;
     if (view_->read_latest(last_delivered_, scratch_)) {
-      cursor_.next = last_delivered_ + 1;  // read_next continues after it; skipped ones aren't "missed"
+      // Frames skipped to get to the latest count as missed, so received + missed = next - 1 holds
+      // in any mix of read_latest and read_next; read_next continues after this frame.
+      const uint64_t skipped = last_delivered_ > cursor_.next ? last_delivered_ - cursor_.next : 0;
+      scratch_.missed = skipped;
+      cursor_.missed += skipped;
+      ++cursor_.received;
+      cursor_.next = last_delivered_ + 1;
       frame.swap(scratch_);
       return ReadStatus::kFrame;
     }
@@ -329,7 +336,8 @@ class ShmReader {
   bool stale(uint64_t now_ns = monotonic_ns()) const {
     return !view_ || view_->state() == FP_SHM_STATE_CLOSED || view_->heartbeat_age_ns(now_ns) > options_.stale_after_ns;
   }
-  // Counts for the current segment (reset when a new writer's segment is attached).
+  // Counts for the current segment (reset when a new writer's segment is attached): publishes
+  // 1..n delivered or skipped so far, received + missed = n, for read_next and read_latest alike.
   uint64_t received() const { return cursor_.received; }
   uint64_t missed() const { return cursor_.missed; }
   // How many segments this reader attached so far (> 1: it followed a writer restart).

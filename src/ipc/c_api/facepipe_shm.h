@@ -48,7 +48,7 @@ typedef struct fp_shm_frame {
   uint64_t publish_index;   /* 1, 2, ... within the current writer's segment */
   uint64_t capture_ns;      /* CLOCK_MONOTONIC */
   uint64_t publish_ns;      /* CLOCK_MONOTONIC: latency = fp_shm_now_ns() - publish_ns */
-  uint64_t missed;          /* fp_shm_read_next: frames lost just before this one; else 0 */
+  uint64_t missed;          /* frames never delivered between the previous delivered one and this */
   uint32_t source_width;    /* pixel space of the face coordinates */
   uint32_t source_height;
   uint32_t num_faces;
@@ -86,7 +86,7 @@ FP_SHM_API int fp_shm_read_latest(fp_shm_reader* reader, fp_shm_frame* frame);
 FP_SHM_API int fp_shm_read_next(fp_shm_reader* reader, fp_shm_frame* frame);
 /* Connection state without reading: FP_SHM_NO_NEW_FRAME (alive), _WAITING_FOR_WRITER, _STALE, or an error. */
 FP_SHM_API int fp_shm_reader_state(fp_shm_reader* reader);
-/* Counts for the current segment: frames delivered by fp_shm_read_next and frames it reported missed. */
+/* Counts for the current segment: publishes 1..n were each delivered (received) or skipped (missed). */
 FP_SHM_API void fp_shm_reader_counts(const fp_shm_reader* reader, uint64_t* received, uint64_t* missed);
 FP_SHM_API int fp_shm_reader_info(fp_shm_reader* reader, fp_shm_info* info);
 /* Why the last call failed (static or reader-owned text; never NULL). */
