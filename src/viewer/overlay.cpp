@@ -98,11 +98,12 @@ void draw_face(media::ImageView tile, const fp_shm_face& f, float sx, float sy, 
   }
 }
 
-void draw_blendshapes(media::ImageView tile, const fp_shm_face& f) {
+// The panel goes to the side of the tile away from the face it describes, so it never covers it.
+void draw_blendshapes(media::ImageView tile, const fp_shm_face& f, bool on_left) {
   const int rows = FP_SHM_NUM_BLENDSHAPES, row_h = 10;
   const int label_w = 120, bar_w = 100;
   const int w = label_w + bar_w + 12, h = rows * row_h + 8;
-  const int x0 = tile.width - w - 4, y0 = std::max(24, (tile.height - h) / 2);
+  const int x0 = on_left ? 4 : tile.width - w - 4, y0 = std::max(24, (tile.height - h) / 2);
   media::fill_rect(tile, x0, y0, w, h, {10, 10, 10});
   for (int i = 0; i < rows; ++i) {
     const int y = y0 + 4 + i * row_h;
@@ -133,8 +134,12 @@ void render_tile(media::ImageView tile, const ipc::Frame& frame, const TileStatu
       draw_face(tile, faces[i], sx, sy, static_cast<int>(i) == s.selected_face, flags, mesh);
   }
   if (flags.blendshapes && s.selected_face >= 0 && static_cast<size_t>(s.selected_face) < faces.size() &&
-      (faces[static_cast<size_t>(s.selected_face)].flags & FP_SHM_FACE_HAS_BLENDSHAPES))
-    draw_blendshapes(tile, faces[static_cast<size_t>(s.selected_face)]);
+      (faces[static_cast<size_t>(s.selected_face)].flags & FP_SHM_FACE_HAS_BLENDSHAPES)) {
+    const fp_shm_face& f = faces[static_cast<size_t>(s.selected_face)];
+    const float centre_x = 0.5f * (f.box[0] + f.box[2]) * static_cast<float>(tile.width) /
+                           static_cast<float>(std::max<uint32_t>(1, frame.info().source_width));
+    draw_blendshapes(tile, f, centre_x > 0.5f * static_cast<float>(tile.width));
+  }
 
   char line[160];
   std::snprintf(line, sizeof line, "%s  %.1f FPS  LAT %.1f MS  %zu FACES", s.camera.c_str(), s.fps, s.latency_ms,

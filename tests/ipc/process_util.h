@@ -19,18 +19,13 @@
 #include <vector>
 
 #include "ipc/segment_name.h"
+#include "ipc/test_instance.h"
 
 extern char** environ;
 
 namespace facepipe::test {
 
 inline std::string facepipe_binary() { return std::string(FACEPIPE_BINARY_DIR) + "/bin/facepipe"; }
-
-// A per-run instance name: parallel ctest runs of the same test never share segments.
-inline std::string unique_instance(const char* tag) {
-  return std::string("t") + tag + "-" + std::to_string(::getpid()) + "-" +
-         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 100000);
-}
 
 // Polls `condition` every 5 ms until it holds or `timeout` passes.
 inline bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
@@ -44,13 +39,12 @@ inline bool wait_until(const std::function<bool()>& condition, std::chrono::mill
 
 class ChildProcesses {
  public:
-  explicit ChildProcesses(std::string instance) : instance_(std::move(instance)) {}
+  explicit ChildProcesses(std::string instance) : instance_(std::move(instance)), cleanup_(instance_) {}
   ChildProcesses(const ChildProcesses&) = delete;
   ChildProcesses& operator=(const ChildProcesses&) = delete;
   ~ChildProcesses() {
-    for (pid_t pid : pids_) kill_and_reap(pid, SIGKILL);
-    for (const auto& id : ipc::list_segments(instance_)) ::shm_unlink(ipc::segment_name(id.instance, id.camera)->c_str());
-  }
+    while (!pids_.empty()) kill_and_reap(pids_.back(), SIGKILL);
+  }  // then cleanup_ unlinks the instance's segments
 
   // Starts argv[0] with argv; `env` entries ("K=V") are added to the environment; stdout/stderr go
   // to `log_file` when given.
@@ -128,6 +122,7 @@ class ChildProcesses {
  private:
   void forget(pid_t pid) { std::erase(pids_, pid); }
   std::string instance_;
+  SegmentCleanup cleanup_;
   std::vector<pid_t> pids_;
 };
 
