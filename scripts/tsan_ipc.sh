@@ -12,6 +12,6 @@ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFACEPIPE
   -DFACEPIPE_CUDA=OFF -DFACEPIPE_BUILD_BENCH=OFF ${FACEPIPE_CMAKE_ARGS:-} >/dev/null
 ninja -C "$build_dir" -j "${FACEPIPE_JOBS:-2}" ipc_stress_tests
 # halt_on_error: the first report fails the run; TSAN's exit code is non-zero on any report.
-FACEPIPE_IPC_STRESS_SECONDS=$seconds TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}" \
+FACEPIPE_IPC_STRESS_SECONDS=$seconds FACEPIPE_IPC_STRESS_PREVIEW=${FACEPIPE_IPC_STRESS_PREVIEW:-40x24} TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}" \
   "$build_dir/bin/ipc_stress_tests"
 echo "tsan_ipc: ${seconds} s stress under ThreadSanitizer passed"

@@ -100,7 +100,7 @@ void draw_face(media::ImageView tile, const fp_shm_face& f, float sx, float sy, 
 
 // The panel goes to the side of the tile away from the face it describes, so it never covers it.
 void draw_blendshapes(media::ImageView tile, const fp_shm_face& f, bool on_left) {
-  const int rows = FP_SHM_NUM_BLENDSHAPES, row_h = 10;
+  const int rows = FP_SHM_NUM_BLENDSHAPES, row_h = 9;  // 52 rows fit under the status line
   const int label_w = 120, bar_w = 100;
   const int w = label_w + bar_w + 12, h = rows * row_h + 8;
   const int x0 = on_left ? 4 : tile.width - w - 4, y0 = std::max(24, (tile.height - h) / 2);

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
@@ -26,12 +27,18 @@ namespace facepipe::ipc {
 namespace {
 
 constexpr int kMaxFaces = 3;
-constexpr int kPreviewW = 320, kPreviewH = 180;
-
 double stress_seconds() {
   const char* s = std::getenv("FACEPIPE_IPC_STRESS_SECONDS");
   return s ? std::atof(s) : 2.0;
 }
+// Preview size: FACEPIPE_IPC_STRESS_PREVIEW=WxH (default 320x180; scripts/tsan_ipc.sh uses a small
+// one because every instrumented atomic store makes large previews slow under TSAN).
+std::pair<int, int> preview_size() {
+  int w = 320, h = 180;
+  if (const char* s = std::getenv("FACEPIPE_IPC_STRESS_PREVIEW")) std::sscanf(s, "%dx%d", &w, &h);
+  return {std::max(8, w), std::max(1, h)};
+}
+const int kPreviewW = preview_size().first, kPreviewH = preview_size().second;
 
 float landmark_value(uint64_t frame, int face, int i) {
   return static_cast<float>((frame * 1009 + static_cast<uint64_t>(face) * 131 + static_cast<uint64_t>(i)) % (1u << 22));
