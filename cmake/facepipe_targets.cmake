@@ -1,8 +1,10 @@
 # facepipe_add_library(NAME DIR [DEPS...])
 # A static library from every .cpp (and, with CUDA, .cu) file under DIR. Files under a `cuda/`
 # folder are only compiled when the CUDA backend is enabled, so a CPU-only build stays possible.
+# Files under a `c_api/` folder belong to a separately built shared library and are left out.
 function(facepipe_add_library name dir)
   file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/${dir}/*.cpp)
+  list(FILTER sources EXCLUDE REGEX "/c_api/")
   if(FACEPIPE_HAVE_CUDA)
     file(GLOB_RECURSE cuda_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/${dir}/*.cu)
     list(APPEND sources ${cuda_sources})

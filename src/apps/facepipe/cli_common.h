@@ -29,5 +29,8 @@ int find_graph_input(const engine::Graph& graph, const std::string& key);
 // Subcommand registration (one function per command family).
 void register_model_commands(CLI::App& app);
 void register_bench_commands(CLI::App& app);
+void register_list_commands(CLI::App& app);      // facepipe list
+void register_view_commands(CLI::App& app);      // facepipe view
+void register_ipc_demo_commands(CLI::App& app);  // facepipe ipc-demo (hidden)
 
 }  // namespace facepipe::cli

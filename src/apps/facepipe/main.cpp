@@ -14,6 +14,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   facepipe::cli::register_model_commands(app);
   facepipe::cli::register_bench_commands(app);
+  facepipe::cli::register_list_commands(app);
+  facepipe::cli::register_view_commands(app);
+  facepipe::cli::register_ipc_demo_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
