@@ -27,6 +27,7 @@ std::pair<std::string, std::string> split_key_value(const std::string& text, con
 int find_graph_input(const engine::Graph& graph, const std::string& key);
 
 // Subcommand registration (one function per command family).
+void register_analyze_commands(CLI::App& app);   // facepipe analyze
 void register_model_commands(CLI::App& app);
 void register_bench_commands(CLI::App& app);
 void register_list_commands(CLI::App& app);      // facepipe list

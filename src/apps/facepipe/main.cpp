@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   CLI::App app{"facepipe: real-time multi-camera face tracking (landmarks, blendshapes, head pose)"};
   app.set_version_flag("--version", "facepipe 0.1.0");
   app.require_subcommand(1);
+  facepipe::cli::register_analyze_commands(app);
   facepipe::cli::register_model_commands(app);
   facepipe::cli::register_bench_commands(app);
   facepipe::cli::register_list_commands(app);

@@ -27,7 +27,7 @@
 
 namespace facepipe::face {
 
-constexpr int kMaxTrackedFaces = 16;
+constexpr int kMaxTrackedFaces = 32;
 
 struct FaceTrackerConfig {
   int max_faces = 1;  // 1..kMaxTrackedFaces
