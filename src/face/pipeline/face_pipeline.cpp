@@ -127,6 +127,10 @@ FacePipeline::~FacePipeline() = default;
 
 void FacePipeline::reset_tracking() { tracker_->reset(); }
 
+kernels::RotatedRect FacePipeline::detection_roi(const Detection& d) const {
+  return config_.detector == DetectorKind::kRetinaFace ? roi_from_retinaface_detection(d) : roi_from_detection(d);
+}
+
 Status FacePipeline::detect(const kernels::ImageView& image) {
   detections_.clear();
   return detector_->detect(image, *detector_runner_, detections_, &pool_);
@@ -138,8 +142,7 @@ Status FacePipeline::run_landmarks(const kernels::ImageView& image, const kernel
   FACEPIPE_RETURN_IF_ERROR(crop_landmark_input(image, roi, landmarks_->input(0), landmark_input_size_, &pool_));
   FACEPIPE_RETURN_IF_ERROR(landmarks_->run());
   face.presence = face_presence_score(landmarks_->output(1)[0]);
-  if (face.presence < config_.min_presence) return Status::ok();
-  present = true;
+  present = face.presence >= config_.min_presence;
   face.num_landmarks = num_landmarks_;
   project_landmarks(landmarks_->output(0), num_landmarks_, roi, face.landmarks.data(), landmark_input_size_,
                     static_cast<float>(image.width) / static_cast<float>(image.height));
@@ -181,8 +184,10 @@ Status FacePipeline::process_image(const kernels::ImageView& image) {
     if (num_faces_ >= config_.max_faces) break;
     FaceResult& face = faces_[static_cast<size_t>(num_faces_)];
     bool present = false;
-    FACEPIPE_RETURN_IF_ERROR(run_landmarks(image, roi_from_detection(d), face, present));
-    if (!present) continue;
+    FACEPIPE_RETURN_IF_ERROR(run_landmarks(image, detection_roi(d), face, present));
+    // RetinaFace finds faces the landmark network is unsure about (tiny, occluded, profile): its
+    // detection is the authority there, and the presence score is reported, not used as a gate.
+    if (!present && config_.detector != DetectorKind::kRetinaFace) continue;
     face.id = num_faces_;
     face.score = d.score;
     finish_face(image, face);
@@ -198,7 +203,7 @@ Status FacePipeline::process_frame(const kernels::ImageView& image, double times
   if (plan->need_detection) {
     FACEPIPE_RETURN_IF_ERROR(detect(image));
     detection_rois_.clear();
-    for (const Detection& d : detections_) detection_rois_.push_back(to_roi(roi_from_detection(d)));
+    for (const Detection& d : detections_) detection_rois_.push_back(to_roi(detection_roi(d)));
     plan = &tracker_->add_detections(detection_rois_);
   }
   const auto rois = plan->rois();

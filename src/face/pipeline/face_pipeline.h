@@ -60,6 +60,8 @@ class FacePipeline {
   // Forget the tracked faces (a new video).
   void reset_tracking();
 
+  // The detector's output for the last image (or video frame on which it ran), strongest first.
+  std::span<const Detection> detections() const { return detections_; }
   // The faces of the last processed image or frame.
   std::span<const FaceResult> faces() const { return {faces_.data(), static_cast<size_t>(num_faces_)}; }
 
@@ -73,6 +75,7 @@ class FacePipeline {
   Status run_landmarks(const kernels::ImageView& image, const kernels::RotatedRect& roi, FaceResult& face,
                        bool& present);
   Status detect(const kernels::ImageView& image);
+  kernels::RotatedRect detection_roi(const Detection& d) const;
   void finish_face(const kernels::ImageView& image, FaceResult& face);
 
   FacePipelineConfig config_;

@@ -53,6 +53,22 @@ RotatedRect roi_from_detection(const Detection& d, const DetectionRoiOptions& o)
   return transform_rect(r, o.transform);
 }
 
+RotatedRect roi_from_retinaface_detection(const Detection& d, const RectTransform& transform) {
+  RotatedRect r;
+  const float side = 0.5f * (1.05f * d.box.width() + 0.8f * d.box.height());
+  r.width = r.height = side;
+  r.cx = d.box.x1 + d.box.width() / 2;
+  r.cy = d.box.y1 + d.box.height() / 2;
+  if (d.num_keypoints >= 5) {
+    const Point2 eyes{(d.keypoints[0].x + d.keypoints[1].x) / 2, (d.keypoints[0].y + d.keypoints[1].y) / 2};
+    const Point2 mouth{(d.keypoints[3].x + d.keypoints[4].x) / 2, (d.keypoints[3].y + d.keypoints[4].y) / 2};
+    r.cx = eyes.x + 0.6f * (mouth.x - eyes.x);
+    r.cy = eyes.y + 0.6f * (mouth.y - eyes.y);
+    r.rotation = rotation_from_points(d.keypoints[0], d.keypoints[1], 0.0f);
+  }
+  return transform_rect(r, transform);
+}
+
 RotatedRect roi_from_landmarks(std::span<const Landmark> lms, const LandmarksRoiOptions& o) {
   if (lms.empty()) return RotatedRect{};
   // LandmarksToDetectionCalculator: the bounding box of every landmark.
