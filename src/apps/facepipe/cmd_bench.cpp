@@ -8,6 +8,9 @@
 #include "apps/facepipe/cli_common.h"
 #include "common/status.h"
 #include "engine/cpu/cpu_plan.h"
+#include "face/pipeline/face_pipeline.h"
+#include "media/image_io.h"
+#include "media/video_reader.h"
 
 namespace facepipe::cli {
 
@@ -90,6 +93,141 @@ void run_bench_model(const BenchModelOptions& o) {
               s.max_ms, o.iterations, o.warmup);
 }
 
+// ---- facepipe bench pipeline ---------------------------------------------------------------------
+
+struct BenchPipelineOptions {
+  ModelOptions models;
+  std::string device = "cpu";
+  std::string input;
+  int cameras = 1;
+  double seconds = 10;
+  std::string resolution;
+  std::string detector = "blazeface";
+  int max_faces = 8;
+  int threads = 0;
+  int frames = 150;
+  bool json = false;
+};
+
+// Bilinear resize of an RGB image (start-up only: frames are prepared before timing).
+media::Image resize_rgb(const media::Image& src, int width, int height) {
+  media::Image dst(width, height, src.format());
+  for (int y = 0; y < height; ++y) {
+    const float sy = std::clamp((y + 0.5f) * src.height() / height - 0.5f, 0.f, src.height() - 1.f);
+    const int y0 = static_cast<int>(sy), y1 = std::min(y0 + 1, src.height() - 1);
+    const float fy = sy - y0;
+    for (int x = 0; x < width; ++x) {
+      const float sx = std::clamp((x + 0.5f) * src.width() / width - 0.5f, 0.f, src.width() - 1.f);
+      const int x0 = static_cast<int>(sx), x1 = std::min(x0 + 1, src.width() - 1);
+      const float fx = sx - x0;
+      for (int c = 0; c < 3; ++c) {
+        const float top = src.row(y0)[x0 * 3 + c] * (1 - fx) + src.row(y0)[x1 * 3 + c] * fx;
+        const float bottom = src.row(y1)[x0 * 3 + c] * (1 - fx) + src.row(y1)[x1 * 3 + c] * fx;
+        dst.row(y)[x * 3 + c] = static_cast<uint8_t>(std::lround(top * (1 - fy) + bottom * fy));
+      }
+    }
+  }
+  return dst;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
+  return v[i];
+}
+
+void run_bench_pipeline(const BenchPipelineOptions& o) {
+  if (o.device != "cpu") throw Error("bench pipeline --device " + o.device + ": only cpu is available in this build");
+  if (o.input.empty()) throw Error("bench pipeline needs --input IMAGE|VIDEO");
+  if (o.cameras < 1) throw Error("--cameras must be at least 1");
+  // Frames in memory, at the requested resolution.
+  std::vector<media::Image> frames;
+  bool video = false;
+  media::DecodeInfo info;
+  try {
+    frames.push_back(media::decode_image_file(o.input, &info));
+    if (info.first_frame_only) throw Error("a video");
+  } catch (const Error&) {
+    frames.clear();
+    media::VideoReader reader(o.input);
+    media::VideoFrame frame;
+    while (static_cast<int>(frames.size()) < o.frames && reader.read(frame).is_ok()) frames.push_back(frame.image.clone());
+    if (frames.empty()) throw Error(o.input + ": no frames");
+    video = true;
+  }
+  if (!o.resolution.empty()) {
+    const engine::Shape wh = engine::parse_shape(o.resolution);
+    if (wh.rank() != 2) throw Error("--resolution must be WxH");
+    for (media::Image& f : frames) f = resize_rgb(f, static_cast<int>(wh[0]), static_cast<int>(wh[1]));
+  }
+  face::FacePipelineConfig config;
+  config.detector = face::parse_detector(o.detector);
+  config.max_faces = o.max_faces;
+  config.models_dir = o.models.models_dir;
+  config.threads = o.threads;
+  std::vector<std::unique_ptr<face::FacePipeline>> cameras;
+  for (int c = 0; c < o.cameras; ++c) cameras.push_back(std::make_unique<face::FacePipeline>(config));
+
+  auto process = [&](face::FacePipeline& p, const media::Image& image, int64_t index) {
+    const kernels::ImageView view{image.data(), image.width(), image.height(), static_cast<int64_t>(image.stride()), 3,
+                                  kernels::ChannelOrder::kRGB};
+    const Status st = video ? p.process_frame(view, static_cast<double>(index) / 30.0) : p.process_image(view);
+    if (!st.is_ok()) throw Error(o.input + ": " + st.message());
+  };
+  // Warm-up: a few frames per camera.
+  int64_t index = 0;
+  for (int i = 0; i < 5; ++i, ++index)
+    for (auto& p : cameras) process(*p, frames[static_cast<size_t>(index) % frames.size()], index);
+
+  std::vector<double> latency_ms;
+  double detect = 0, landmarks = 0, blendshapes = 0, pose = 0;
+  int64_t processed = 0, faces = 0, detector_runs = 0;
+  const auto start = std::chrono::steady_clock::now();
+  double elapsed = 0;
+  while (elapsed < o.seconds) {
+    const media::Image& image = frames[static_cast<size_t>(index) % frames.size()];
+    for (auto& p : cameras) {
+      const auto t0 = std::chrono::steady_clock::now();
+      process(*p, image, index);
+      latency_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      const face::StageTimes& t = p->stage_times();
+      detect += t.detect_ms;
+      landmarks += t.landmarks_ms;
+      blendshapes += t.blendshapes_ms;
+      pose += t.pose_ms;
+      detector_runs += t.detector_ran;
+      faces += static_cast<int64_t>(p->faces().size());
+      ++processed;
+    }
+    ++index;
+    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  const double n = static_cast<double>(processed);
+  const auto median = percentile(latency_ms, 0.5), p99 = percentile(latency_ms, 0.99);
+  const auto [min_it, max_it] = std::minmax_element(latency_ms.begin(), latency_ms.end());
+  if (o.json) {
+    std::printf("{\"device\": \"cpu\", \"cameras\": %d, \"mode\": \"%s\", \"width\": %d, \"height\": %d, \"frames\": %lld, "
+                "\"seconds\": %.3f, \"frames_per_s\": %.2f, \"faces_per_s\": %.2f, \"latency_ms\": {\"p50\": %.3f, \"p99\": %.3f, "
+                "\"min\": %.3f, \"max\": %.3f}, \"stages_ms\": {\"detect\": %.3f, \"landmarks\": %.3f, \"blendshapes\": %.3f, "
+                "\"pose\": %.3f}, \"detector_runs_per_frame\": %.3f}\n",
+                o.cameras, video ? "video" : "image", frames[0].width(), frames[0].height(), static_cast<long long>(processed),
+                elapsed, n / elapsed, static_cast<double>(faces) / elapsed, median, p99, *min_it, *max_it, detect / n,
+                landmarks / n, blendshapes / n, pose / n, static_cast<double>(detector_runs) / n);
+    return;
+  }
+  std::printf("pipeline %s (%s mode, %dx%d, %s detector, %d camera(s), %d thread(s))\n", o.input.c_str(),
+              video ? "video/tracking" : "image", frames[0].width(), frames[0].height(), o.detector.c_str(), o.cameras,
+              cameras[0]->thread_pool().num_threads());
+  std::printf("  frames %lld in %.2f s: %.1f frames/s, %.1f faces/s\n", static_cast<long long>(processed), elapsed,
+              n / elapsed, static_cast<double>(faces) / elapsed);
+  std::printf("  latency per frame: median = %.3f ms  p99 = %.3f ms  min = %.3f ms  max = %.3f ms\n", median, p99, *min_it,
+              *max_it);
+  std::printf("  stages per frame (mean): detect %.3f ms (ran on %.0f%% of frames), landmarks %.3f ms, blendshapes %.3f ms, "
+              "pose %.3f ms\n",
+              detect / n, 100.0 * static_cast<double>(detector_runs) / n, landmarks / n, blendshapes / n, pose / n);
+}
+
 }  // namespace
 
 void register_bench_commands(CLI::App& app) {
@@ -106,6 +244,22 @@ void register_bench_commands(CLI::App& app) {
   model->add_flag("--reference", opts->reference, "Use the naive reference kernels");
   add_model_options(*model, opts->models);
   model->callback([opts] { run_bench_model(*opts); });
+
+  auto popts = std::make_shared<BenchPipelineOptions>();
+  CLI::App* pipeline = bench->add_subcommand("pipeline", "Time the whole face pipeline on frames replayed from memory");
+  pipeline->add_option("--input", popts->input, "Image (image mode) or video (tracking mode)")->required();
+  pipeline->add_option("--device", popts->device, "cpu (default) or cuda");
+  pipeline->add_option("--cameras", popts->cameras, "Cameras replaying the input (default 1)");
+  pipeline->add_option("--seconds", popts->seconds, "Timed duration (default 10)");
+  pipeline->add_option("--resolution", popts->resolution, "Resize frames to WxH first (e.g. 1280x720)");
+  pipeline->add_option("--detector", popts->detector, "blazeface, blazeface-full or retinaface")
+      ->check(CLI::IsMember({"blazeface", "blazeface-full", "retinaface"}));
+  pipeline->add_option("--max-faces", popts->max_faces, "Most faces per frame (default 8)");
+  pipeline->add_option("--frames", popts->frames, "Video frames held in memory (default 150)");
+  pipeline->add_option("--threads", popts->threads, "CPU threads (default: all cores)");
+  pipeline->add_flag("--json", popts->json, "One JSON object instead of the text report");
+  add_model_options(*pipeline, popts->models);
+  pipeline->callback([popts] { run_bench_pipeline(*popts); });
 }
 
 }  // namespace facepipe::cli

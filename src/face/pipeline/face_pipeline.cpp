@@ -1,7 +1,9 @@
 #include "face/pipeline/face_pipeline.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "engine/import/model_loader.h"
 #include "engine/model_locator.h"
@@ -14,6 +16,19 @@
 namespace facepipe::face {
 
 namespace {
+
+// Adds the scope's wall time to a counter.
+class StageTimer {
+ public:
+  explicit StageTimer(double& total_ms) : total_ms_(total_ms), start_(std::chrono::steady_clock::now()) {}
+  ~StageTimer() { total_ms_ += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count(); }
+  StageTimer(const StageTimer&) = delete;
+  StageTimer& operator=(const StageTimer&) = delete;
+
+ private:
+  double& total_ms_;
+  std::chrono::steady_clock::time_point start_;
+};
 
 constexpr const char* kLandmarkerBundle = "face_landmarker.task";
 constexpr int kBlendshapeInputPoints = 146;
@@ -66,7 +81,8 @@ FacePipeline::FacePipeline(const FacePipelineConfig& config)
       c.min_score_thresh = config_.min_detection_confidence;
       c.max_detections = config_.max_faces;
       detector_runner_ = std::make_unique<EngineModelRunner>(
-          load(locator, full ? std::string("face_detection_full_range.tflite") : bundle + ":face_detector.tflite"), &pool_);
+          load(locator, full ? std::string("face_detection_full_range.tflite") : bundle + ":face_detector.tflite"),
+          &small_pool_);
       detector_ = std::make_unique<BlazeFace>(c);
       break;
     }
@@ -83,7 +99,7 @@ FacePipeline::FacePipeline(const FacePipelineConfig& config)
   // Landmark network: v2 (478 points) or v1 (468), recognized from its output.
   landmarks_ = std::make_unique<EngineModelRunner>(
       load(locator, config_.landmark_model.empty() ? bundle + ":face_landmarks_detector.tflite" : config_.landmark_model),
-      &pool_);
+      &small_pool_);
   const TensorShape in = landmarks_->input_shape(0);
   const int64_t coords = landmarks_->num_outputs() >= 2 ? landmarks_->output_shape(0).elements() : 0;
   if (in.rank != 4 || in[1] != in[2] || in[3] != 3 || (coords != 3 * kNumLandmarks && coords != 3 * kNumLandmarksV1)) {
@@ -95,7 +111,7 @@ FacePipeline::FacePipeline(const FacePipelineConfig& config)
 
   // Blendshapes need the iris points of the v2 network.
   if (config_.blendshapes && num_landmarks_ == kNumLandmarks)
-    blendshapes_ = std::make_unique<EngineModelRunner>(load(locator, bundle + ":face_blendshapes.tflite"), &pool_);
+    blendshapes_ = std::make_unique<EngineModelRunner>(load(locator, bundle + ":face_blendshapes.tflite"), &small_pool_);
   if (blendshapes_ && (blendshapes_->input_shape(0).elements() != 2 * kBlendshapeInputPoints ||
                        blendshapes_->output_shape(0).elements() != kNumBlendshapes)) {
     throw Error(blendshapes_->graph().source + ": unexpected blendshape network shapes");
@@ -132,6 +148,8 @@ kernels::RotatedRect FacePipeline::detection_roi(const Detection& d) const {
 }
 
 Status FacePipeline::detect(const kernels::ImageView& image) {
+  const StageTimer timer(times_.detect_ms);
+  times_.detector_ran = true;
   detections_.clear();
   return detector_->detect(image, *detector_runner_, detections_, &pool_);
 }
@@ -139,7 +157,8 @@ Status FacePipeline::detect(const kernels::ImageView& image) {
 Status FacePipeline::run_landmarks(const kernels::ImageView& image, const kernels::RotatedRect& roi, FaceResult& face,
                                    bool& present) {
   present = false;
-  FACEPIPE_RETURN_IF_ERROR(crop_landmark_input(image, roi, landmarks_->input(0), landmark_input_size_, &pool_));
+  std::optional<StageTimer> timer(std::in_place, times_.landmarks_ms);
+  FACEPIPE_RETURN_IF_ERROR(crop_landmark_input(image, roi, landmarks_->input(0), landmark_input_size_, &small_pool_));
   FACEPIPE_RETURN_IF_ERROR(landmarks_->run());
   face.presence = face_presence_score(landmarks_->output(1)[0]);
   present = face.presence >= config_.min_presence;
@@ -148,6 +167,7 @@ Status FacePipeline::run_landmarks(const kernels::ImageView& image, const kernel
                     static_cast<float>(image.width) / static_cast<float>(image.height));
   face.roi = to_roi(roi);
   face.has_blendshapes = false;
+  timer.emplace(times_.blendshapes_ms);
   if (blendshapes_) {
     const std::span<const Landmark> points(face.landmarks.data(), static_cast<size_t>(num_landmarks_));
     FACEPIPE_RETURN_IF_ERROR(build_blendshape_input(
@@ -164,6 +184,7 @@ void FacePipeline::finish_face(const kernels::ImageView& image, FaceResult& face
   const std::span<const Landmark> points(face.landmarks.data(), static_cast<size_t>(face.num_landmarks));
   face.box = landmark_box(points);
   face.has_pose = false;
+  const StageTimer timer(times_.pose_ms);
   if (geometry_) {
     HeadPose pose;
     if (geometry_->estimate(points, image.width, image.height, pose).is_ok()) {
@@ -177,6 +198,8 @@ void FacePipeline::finish_face(const kernels::ImageView& image, FaceResult& face
 }
 
 Status FacePipeline::process_image(const kernels::ImageView& image) {
+  times_ = StageTimes{};
+  const StageTimer total(times_.total_ms);
   num_faces_ = 0;
   FACEPIPE_RETURN_IF_ERROR(kernels::validate(image));
   FACEPIPE_RETURN_IF_ERROR(detect(image));
@@ -197,6 +220,8 @@ Status FacePipeline::process_image(const kernels::ImageView& image) {
 }
 
 Status FacePipeline::process_frame(const kernels::ImageView& image, double timestamp_s) {
+  times_ = StageTimes{};
+  const StageTimer total(times_.total_ms);
   num_faces_ = 0;
   FACEPIPE_RETURN_IF_ERROR(kernels::validate(image));
   const FramePlan* plan = &tracker_->plan_frame(timestamp_s);

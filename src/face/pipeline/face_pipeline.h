@@ -48,6 +48,16 @@ struct FacePipelineConfig {
   OneEuroParams landmark_filter = kMediaPipeLandmarkSmoothing;
 };
 
+// Where the last frame's time went (milliseconds, wall clock).
+struct StageTimes {
+  double detect_ms = 0;       // preprocessing, network, decoding
+  double landmarks_ms = 0;    // crops, network, projection (all faces)
+  double blendshapes_ms = 0;  // all faces
+  double pose_ms = 0;         // all faces
+  double total_ms = 0;
+  bool detector_ran = false;
+};
+
 class FacePipeline {
  public:
   explicit FacePipeline(const FacePipelineConfig& config);
@@ -65,6 +75,7 @@ class FacePipeline {
   // The faces of the last processed image or frame.
   std::span<const FaceResult> faces() const { return {faces_.data(), static_cast<size_t>(num_faces_)}; }
 
+  const StageTimes& stage_times() const { return times_; }
   const FacePipelineConfig& config() const { return config_; }
   int landmark_count() const { return num_landmarks_; }  // 478 (v2) or 468 (v1)
   bool has_blendshapes() const { return blendshapes_ != nullptr; }
@@ -79,7 +90,10 @@ class FacePipeline {
   void finish_face(const kernels::ImageView& image, FaceResult& face);
 
   FacePipelineConfig config_;
+  // RetinaFace's large layers scale over cores; the small MediaPipe networks (sub-0.1 ms layers) run
+  // faster on one thread than split across two (measured: docs/benchmarks.md), so they get their own.
   ThreadPool pool_;
+  ThreadPool small_pool_{1};
   std::unique_ptr<FaceDetector> detector_;
   std::unique_ptr<EngineModelRunner> detector_runner_;
   std::unique_ptr<EngineModelRunner> landmarks_;
@@ -95,6 +109,7 @@ class FacePipeline {
   std::vector<LandmarkResult> results_;      // per planned ROI (video)
   std::vector<FaceResult> faces_;            // output
   int num_faces_ = 0;
+  StageTimes times_;
 };
 
 }  // namespace facepipe::face
