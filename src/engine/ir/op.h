@@ -46,7 +46,7 @@ enum class OpType : uint16_t {
   kSqrt,
   kRsqrt,
   kExp,
-  kDequantize,  // in: f16 (or int8 with scale) constant -> f32; importers leave it, planning folds it
+  kDequantize,  // in: f16 constant -> f32; the TFLite importer folds fp16 weights at load, planning folds the rest
   kCast,        // attrs: CastAttrs
   // Layout and shape.
   kReshape,    // in: x, shape? (i32/i64, known at plan time) attrs: ReshapeAttrs
