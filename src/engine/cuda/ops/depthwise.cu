@@ -1,0 +1,107 @@
+// DepthwiseConv2D (NHWC, weights [1, KH, KW, C*M]) with the fused epilogue. One thread per output
+// element, channels fastest, so a warp reads consecutive channels of one input pixel and the
+// matching consecutive weights: every access is coalesced. Memory-bound; no shared memory needed
+// at these channel counts.
+#include "engine/cuda/ops/common.cuh"
+#include "engine/plan/shape_inference.h"
+
+namespace facepipe::engine::cuda {
+
+namespace {
+
+struct DwParams {
+  const void* x = nullptr;
+  const void* w = nullptr;
+  void* y = nullptr;
+  int H = 0, W = 0, C = 0;
+  int OH = 0, OW = 0, OC = 0;
+  int KH = 0, KW = 0, SH = 1, SW = 1, DH = 1, DW = 1, PT = 0, PL = 0;
+  int multiplier = 1;
+  int total = 0;
+  DType storage = DType::kF32;
+  Epilogue epi;
+};
+
+template <typename T>
+__global__ void depthwise_kernel(const DwParams p) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= p.total) return;
+  const T* __restrict__ x = static_cast<const T*>(p.x);
+  const T* __restrict__ w = static_cast<const T*>(p.w);
+  const int oc = i % p.OC;
+  int t = i / p.OC;
+  const int ox = t % p.OW;
+  t /= p.OW;
+  const int oy = t % p.OH;
+  const int n = t / p.OH;
+  const int ic = oc / p.multiplier;
+  const int iy0 = oy * p.SH - p.PT;
+  const int ix0 = ox * p.SW - p.PL;
+  const T* xn = x + static_cast<int64_t>(n) * p.H * p.W * p.C + ic;
+  float acc = 0.f;
+  for (int ky = 0; ky < p.KH; ++ky) {
+    const int iy = iy0 + ky * p.DH;
+    if (iy < 0 || iy >= p.H) continue;
+    for (int kx = 0; kx < p.KW; ++kx) {
+      const int ix = ix0 + kx * p.DW;
+      if (ix < 0 || ix >= p.W) continue;
+      acc = fmaf(load_f32(xn, (iy * p.W + ix) * p.C), load_f32(w, (ky * p.KW + kx) * p.OC + oc), acc);
+    }
+  }
+  store_f32(static_cast<T*>(p.y), i, apply_epilogue<T>(p.epi, acc, oc, i));
+}
+
+Status launch_depthwise(const DwParams& p, cudaStream_t stream) {
+  if (p.total == 0) return Status::ok();
+  constexpr int kThreads = 256;
+  if (p.storage == DType::kF16) {
+    depthwise_kernel<__half><<<grid_for(p.total, kThreads), kThreads, 0, stream>>>(p);
+  } else {
+    depthwise_kernel<float><<<grid_for(p.total, kThreads), kThreads, 0, stream>>>(p);
+  }
+  return launch_status();
+}
+
+}  // namespace
+
+std::unique_ptr<CudaKernel> make_depthwise_kernel(const KernelArgs& args) {
+  const Op& op = args.op;
+  const TensorView& x = args.inputs[0];
+  const TensorView& w = args.inputs[1];
+  const TensorView& y = args.outputs[0];
+  if (!is_float_storage(x.dtype) || w.dtype != x.dtype || y.dtype != x.dtype) {
+    unsupported(op, "input, weights and output must share one float storage type");
+  }
+  require_int32_elements(op, x.num_elements());
+  require_int32_elements(op, y.num_elements());
+  const ConvAttrs& a = op.as<ConvAttrs>();
+  DwParams p;
+  p.x = x.data;
+  p.w = w.data;
+  p.y = y.data;
+  p.storage = x.dtype;
+  const Padding pad = resolve_padding(a.padding, x.shape[1], x.shape[2], static_cast<int32_t>(w.shape[1]),
+                                      static_cast<int32_t>(w.shape[2]), a.stride_h, a.stride_w, a.dilation_h,
+                                      a.dilation_w);
+  p.H = static_cast<int>(x.shape[1]);
+  p.W = static_cast<int>(x.shape[2]);
+  p.C = static_cast<int>(x.shape[3]);
+  p.OH = static_cast<int>(y.shape[1]);
+  p.OW = static_cast<int>(y.shape[2]);
+  p.OC = static_cast<int>(y.shape[3]);
+  p.KH = static_cast<int>(w.shape[1]);
+  p.KW = static_cast<int>(w.shape[2]);
+  p.SH = a.stride_h;
+  p.SW = a.stride_w;
+  p.DH = a.dilation_h;
+  p.DW = a.dilation_w;
+  p.PT = static_cast<int>(pad.top);
+  p.PL = static_cast<int>(pad.left);
+  p.multiplier = a.depth_multiplier;
+  p.total = static_cast<int>(y.num_elements());
+  auto kernel = std::make_unique<LaunchKernel<DwParams>>(p, &launch_depthwise);
+  build_epilogue(args, p.OC, a.activation, a.activation_alpha, kernel->params().epi, *kernel);
+  return kernel;
+}
+
+}  // namespace facepipe::engine::cuda
