@@ -30,6 +30,7 @@ struct BenchModelOptions {
   bool reference = false;
   std::string device = "cpu";
   bool fp16 = false;
+  int profile = 0;  // --profile N: with --device cuda, print the N slowest kernels
 };
 
 struct TimingSummary {
@@ -93,6 +94,16 @@ void bench_model_cuda(const std::shared_ptr<const engine::Graph>& graph, const s
   const std::string what = std::string("cuda:") + std::to_string(plan->device()) + (o.fp16 ? " fp16" : " fp32") +
                            " kernels=" + std::to_string(plan->stats().scheduled_ops) + (plan->uses_graph() ? " graph" : "");
   print_summary(o, summarize(std::move(ms)), graph->source, shape_text, what);
+  if (o.profile > 0) {
+    auto timings = plan->profile(o.iterations);
+    double total = 0;
+    for (const auto& t : timings) total += t.median_ms;
+    std::printf("  per-kernel medians, launched one by one (sum %.3f ms over %zu kernels); slowest:\n", total,
+                timings.size());
+    std::stable_sort(timings.begin(), timings.end(), [](const auto& a, const auto& b) { return a.median_ms > b.median_ms; });
+    for (size_t i = 0; i < timings.size() && i < static_cast<size_t>(o.profile); ++i)
+      std::printf("    %8.4f ms  %s\n", timings[i].median_ms, timings[i].op.c_str());
+  }
 #else
   (void)graph, (void)shapes, (void)shape_text, (void)o;
   throw Error("--device cuda: this build of facepipe has no CUDA backend");
@@ -172,6 +183,7 @@ void register_bench_commands(CLI::App& app) {
   model->add_flag("--reference", opts->reference, "Use the naive reference kernels");
   model->add_option("--device", opts->device, "cpu (default) or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   model->add_flag("--fp16", opts->fp16, "With --device cuda: f16 storage of activations and weights");
+  model->add_option("--profile", opts->profile, "With --device cuda: print the N slowest kernels");
   add_model_options(*model, opts->models);
   model->callback([opts] { run_bench_model(*opts); });
 }

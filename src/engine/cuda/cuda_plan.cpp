@@ -1,5 +1,6 @@
 #include "engine/cuda/cuda_plan.h"
 
+#include <algorithm>
 #include <cstring>
 #include <unordered_map>
 
@@ -322,6 +323,35 @@ Status CudaPlan::run() {
     return Status::ok();
   }
   return enqueue_all();
+}
+
+std::vector<CudaPlan::OpTiming> CudaPlan::profile(int iterations) {
+  FACEPIPE_CUDA_THROW(cudaSetDevice(device_));
+  const size_t n = impl_->kernels.size();
+  std::vector<facepipe::cuda::Event> events(n + 1);
+  std::vector<std::vector<double>> samples(n);
+  for (int it = 0; it < iterations; ++it) {
+    FACEPIPE_CUDA_THROW(cudaEventRecord(events[0].get(), stream_));
+    for (size_t i = 0; i < n; ++i) {
+      const Status st = impl_->kernels[i]->enqueue(stream_);
+      if (!st.is_ok()) throw Error("profile: " + std::string(st.message()));
+      FACEPIPE_CUDA_THROW(cudaEventRecord(events[i + 1].get(), stream_));
+    }
+    FACEPIPE_CUDA_THROW(cudaStreamSynchronize(stream_));
+    for (size_t i = 0; i < n; ++i) {
+      float ms = 0;
+      FACEPIPE_CUDA_THROW(cudaEventElapsedTime(&ms, events[i].get(), events[i + 1].get()));
+      samples[i].push_back(ms);
+    }
+  }
+  std::vector<OpTiming> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    std::sort(samples[i].begin(), samples[i].end());
+    const Op& op = graph_->ops[static_cast<size_t>(impl_->kernel_source[i])];
+    out[i].op = op.name + " (" + std::string(op_type_name(op.type)) + ")";
+    out[i].median_ms = samples[i].empty() ? 0 : samples[i][samples[i].size() / 2];
+  }
+  return out;
 }
 
 Status CudaPlan::synchronize() {

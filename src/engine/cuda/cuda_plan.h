@@ -81,6 +81,14 @@ class CudaPlan {
   Status copy_input_from_host(int i, const void* host, size_t bytes);
   Status copy_output_to_host(int i, void* host, size_t bytes);
 
+  // Diagnostics (allocates; not for the frame path): the median time of each kernel over
+  // `iterations` runs launched one by one with events between them, in schedule order.
+  struct OpTiming {
+    std::string op;  // "name (Type)"
+    double median_ms = 0;
+  };
+  std::vector<OpTiming> profile(int iterations);
+
   cudaStream_t stream() const { return stream_; }
   int device() const { return device_; }
   bool fp16() const { return fp16_; }
