@@ -52,6 +52,37 @@ void sweep(bool fp16, double tolerance) {
 TEST(CudaOps, SweepMatchesReferenceF32) { sweep(false, 1e-5); }
 TEST(CudaOps, SweepMatchesReferenceF16) { sweep(true, 1e-3); }
 
+// Layers large enough for the default GEMM tiles (the sweep's small shapes all take the BM = 32
+// tiles or the direct kernel): BN = 64, 32 and 16.
+TEST(CudaOps, LargeConvolutionsUseTheDefaultTiles) {
+  FACEPIPE_REQUIRE_CUDA();
+  struct Big {
+    const char* label;
+    engine::Shape x;
+    int out_c, k;
+  };
+  const Big table[] = {{"conv 3x3 32->64 2x96x96", {2, 96, 96, 32}, 64, 3},
+                       {"conv 1x1 8->32 192x192", {1, 192, 192, 8}, 32, 1},
+                       {"conv 1x1 4->16 272x272", {1, 272, 272, 4}, 16, 1}};
+  for (const Big& t : table) {
+    for (bool fp16 : {false, true}) {
+      engine::ConvAttrs a;
+      a.padding.mode = engine::PaddingMode::kSame;
+      a.activation = engine::Activation::kRelu6;
+      OpCase c(t.label, make_op(engine::OpType::kConv2D, a));
+      c.random_input(engine::DType::kF32, t.x)
+          .random_input(engine::DType::kF32, {t.out_c, t.k, t.k, t.x[3]})
+          .constant()
+          .random_input(engine::DType::kF32, {t.out_c})
+          .constant();
+      if (fp16) round_inputs_to_f16(c);
+      CudaPlanOptions options;
+      options.fp16 = fp16;
+      EXPECT_TRUE(matches_reference(c, cuda_op_impl(c, options, nullptr), fp16 ? 1e-3 : 1e-5));
+    }
+  }
+}
+
 TEST(CudaOps, WithoutGraphAndOnACallerStream) {
   FACEPIPE_REQUIRE_CUDA();
   facepipe::cuda::Stream stream;

@@ -91,7 +91,7 @@ void bench_model_cuda(const std::shared_ptr<const engine::Graph>& graph, const s
     FACEPIPE_CUDA_THROW(cudaEventElapsedTime(&elapsed, start.get(), stop.get()));
     ms.push_back(elapsed);
   }
-  const std::string what = std::string("cuda:") + std::to_string(plan->device()) + (o.fp16 ? " fp16" : " fp32") +
+  const std::string what = std::string("cuda:") + std::to_string(plan->device()) + (plan->fp16() ? " fp16" : o.fp16 ? " fp32(fp16 refused)" : " fp32") +
                            " kernels=" + std::to_string(plan->stats().scheduled_ops) + (plan->uses_graph() ? " graph" : "");
   print_summary(o, summarize(std::move(ms)), graph->source, shape_text, what);
   if (o.profile > 0) {

@@ -153,7 +153,24 @@ std::unique_ptr<CudaPlan> CudaPlan::create(std::shared_ptr<const Graph> graph, s
     stats.epilogue_fusions = fuse_epilogues(pg, act2);
     pg.stats().fused_ops += stats.epilogue_fusions;
   }
-  auto storage = [&](DType d) { return options.fp16 && d == DType::kF32 ? DType::kF16 : d; };
+  // f16 storage overflows at 65504: graphs that square, divide, take roots or exponentials of
+  // their activations (the blendshape MLP's layer norms over landmark coordinates in pixels) keep
+  // f32 storage; fp16() reports what the plan uses.
+  bool fp16 = options.fp16;
+  for (const ScheduledOp& s : pg.ops()) {
+    switch (s.op.type) {
+      case OpType::kSquaredDifference:
+      case OpType::kRsqrt:
+      case OpType::kSqrt:
+      case OpType::kDiv:
+      case OpType::kExp:
+      case OpType::kMean:
+      case OpType::kSum: fp16 = false; break;
+      default: break;
+    }
+  }
+  plan->fp16_ = fp16;
+  auto storage = [&](DType d) { return fp16 && d == DType::kF32 ? DType::kF16 : d; };
   auto storage_bytes = [&](int32_t id) {
     const TensorDesc& d = pg.desc(id);
     return static_cast<size_t>(d.shape.num_elements()) * dtype_size(storage(d.dtype));

@@ -35,7 +35,9 @@ namespace facepipe::engine::cuda {
 struct CudaPlanOptions {
   int device = 0;
   // Store activations and weights as f16 (math and accumulation stay f32). The plan's inputs and
-  // outputs stay f32: the plan converts them on the device.
+  // outputs stay f32: the plan converts them on the device. Graphs whose arithmetic overflows f16
+  // (SquaredDifference, Rsqrt, Sqrt, Div, Exp, Mean, Sum on activations) keep f32 storage:
+  // CudaPlan::fp16() says what was used.
   bool fp16 = false;
   // The stream every run is enqueued on; nullptr: the plan creates and owns one (non-blocking).
   cudaStream_t stream = nullptr;
@@ -91,7 +93,7 @@ class CudaPlan {
 
   cudaStream_t stream() const { return stream_; }
   int device() const { return device_; }
-  bool fp16() const { return fp16_; }
+  bool fp16() const { return fp16_; }  // f16 storage in use (see CudaPlanOptions::fp16)
   bool uses_graph() const { return static_cast<bool>(graph_exec_); }
   std::string failed_op() const;
   const CudaPlanStats& stats() const { return stats_; }

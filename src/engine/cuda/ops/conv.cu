@@ -6,7 +6,10 @@
 // while the current one is multiplied. BN follows the output channels (16/32/64) so that the many
 // narrow layers of these networks do not waste three quarters of every tile. The epilogue (bias,
 // activation, PRelu, residual add) runs on the accumulators before the single store.
+#include <algorithm>
+
 #include "engine/cuda/ops/common.cuh"
+#include "engine/cuda/ops/conv_params.h"
 #include "engine/cuda/ops/ops.h"
 #include "engine/plan/shape_inference.h"
 
@@ -14,32 +17,17 @@ namespace facepipe::engine::cuda {
 
 namespace {
 
-constexpr int kThreads = 256;
 constexpr int kBK = 16;
 
-struct ConvParams {
-  const void* x = nullptr;
-  const void* w = nullptr;
-  void* y = nullptr;
-  int H = 0, W = 0, C = 0;  // input NHWC (batch folded into M)
-  int OH = 0, OW = 0, OC = 0;
-  int KW = 0, SH = 1, SW = 1, DH = 1, DW = 1, PT = 0, PL = 0;
-  int ICg = 0, OCg = 0;
-  int M = 0, K = 0;
-  bool pointwise = false;  // A is the input itself as an [M, C] matrix
-  int bn = 64;
-  DType storage = DType::kF32;
-  int groups = 1;
-  Epilogue epi;
-};
 
-template <typename T, int BN, bool kPointwise>
-__global__ void __launch_bounds__(kThreads) conv_igemm_kernel(const ConvParams p) {
-  constexpr int TN = BN / 4;            // threads along N
-  constexpr int TM = kThreads / TN;     // threads along M
-  constexpr int BM = TM * 4;
-  constexpr int A_PER = BM * kBK / kThreads;
-  constexpr int B_PER = BN * kBK / kThreads;
+
+template <typename T, int BN, int BM, bool kPointwise>
+__global__ void __launch_bounds__(BM * BN / 16) conv_igemm_kernel(const ConvParams p) {
+  constexpr int kThreads = BM * BN / 16;  // 4x4 outputs per thread
+  constexpr int TN = BN / 4;              // threads along N
+  constexpr int kRowStep = kThreads / kBK;  // rows (A) / columns (B) one pass of loads covers
+  constexpr int A_PER = BM / kRowStep;
+  constexpr int B_PER = BN / kRowStep;
   __shared__ __align__(16) float As[kBK][BM + 4];
   __shared__ __align__(16) float Bs[kBK][BN + 4];
 
@@ -56,7 +44,7 @@ __global__ void __launch_bounds__(kThreads) conv_igemm_kernel(const ConvParams p
   int a_base[A_PER], a_iy[A_PER], a_ix[A_PER];
 #pragma unroll
   for (int i = 0; i < A_PER; ++i) {
-    const int m = m0 + lr + 16 * i;
+    const int m = m0 + lr + kRowStep * i;
     if (m < p.M) {
       const int ox = m % p.OW;
       const int t = m / p.OW;
@@ -100,7 +88,7 @@ __global__ void __launch_bounds__(kThreads) conv_igemm_kernel(const ConvParams p
     }
 #pragma unroll
     for (int j = 0; j < B_PER; ++j) {
-      const int n = n0 + lr + 16 * j;
+      const int n = n0 + lr + kRowStep * j;
       b_reg[j] = (n < p.OCg && k < p.K) ? load_f32(w_group, static_cast<int64_t>(n) * p.K + k) : 0.f;
     }
   };
@@ -111,9 +99,9 @@ __global__ void __launch_bounds__(kThreads) conv_igemm_kernel(const ConvParams p
   load_tile(0);
   for (int k0 = 0; k0 < p.K; k0 += kBK) {
 #pragma unroll
-    for (int i = 0; i < A_PER; ++i) As[lk][lr + 16 * i] = a_reg[i];
+    for (int i = 0; i < A_PER; ++i) As[lk][lr + kRowStep * i] = a_reg[i];
 #pragma unroll
-    for (int j = 0; j < B_PER; ++j) Bs[lk][lr + 16 * j] = b_reg[j];
+    for (int j = 0; j < B_PER; ++j) Bs[lk][lr + kRowStep * j] = b_reg[j];
     __syncthreads();
     if (k0 + kBK < p.K) load_tile(k0 + kBK);  // in flight while this slice is multiplied
 #pragma unroll
@@ -146,15 +134,79 @@ __global__ void __launch_bounds__(kThreads) conv_igemm_kernel(const ConvParams p
   }
 }
 
+// Convolutions with a short reduction and few output channels (the RGB stems: K = 3x3x3 or
+// 5x5x3, 8..32 outputs): one thread per output pixel computes every channel from registers, the
+// weights sit in shared memory. The GEMM tiling would spend its time on a K of 27 and half-empty
+// N tiles here; this reads each input tap once per pixel and writes whole pixels.
+constexpr int kDirectMaxK = 96;
+constexpr int kDirectThreads = 128;
+
+template <typename T, int OCB>
+__global__ void __launch_bounds__(kDirectThreads) conv_direct_kernel(const ConvParams p) {
+  __shared__ float ws[kDirectMaxK * OCB];
+  const T* __restrict__ w = static_cast<const T*>(p.w);
+  for (int i = threadIdx.x; i < p.K * p.OC; i += kDirectThreads) {
+    const int oc = i / p.K, k = i % p.K;
+    ws[k * OCB + oc] = load_f32(w, i);  // OHWI row oc, column k
+  }
+  __syncthreads();
+  const int m = blockIdx.x * kDirectThreads + threadIdx.x;
+  if (m >= p.M) return;
+  const int ox = m % p.OW;
+  const int t = m / p.OW;
+  const int oy = t % p.OH;
+  const int n = t / p.OH;
+  const T* __restrict__ x = static_cast<const T*>(p.x) + static_cast<int64_t>(n) * p.H * p.W * p.C;
+  float acc[OCB];
+#pragma unroll
+  for (int c = 0; c < OCB; ++c) acc[c] = 0.f;
+  const int KH = p.K / (p.KW * p.C);
+  int k = 0;
+  for (int ky = 0; ky < KH; ++ky) {
+    const int iy = oy * p.SH - p.PT + ky * p.DH;
+    for (int kx = 0; kx < p.KW; ++kx) {
+      const int ix = ox * p.SW - p.PL + kx * p.DW;
+      const bool inside = iy >= 0 && iy < p.H && ix >= 0 && ix < p.W;
+      for (int ic = 0; ic < p.C; ++ic, ++k) {
+        const float v = inside ? load_f32(x, (iy * p.W + ix) * p.C + ic) : 0.f;
+#pragma unroll
+        for (int c = 0; c < OCB; ++c) acc[c] = fmaf(v, ws[k * OCB + c], acc[c]);
+      }
+    }
+  }
+  T* __restrict__ y = static_cast<T*>(p.y);
+#pragma unroll
+  for (int c = 0; c < OCB; ++c) {
+    if (c >= p.OC) break;
+    const int64_t index = static_cast<int64_t>(m) * p.OC + c;
+    store_f32(y, index, apply_epilogue<T>(p.epi, acc[c], c, index));
+  }
+}
+
+template <typename T>
+void launch_direct(const ConvParams& p, cudaStream_t stream) {
+  const unsigned grid = grid_for(p.M, kDirectThreads);
+  if (p.OC <= 8) conv_direct_kernel<T, 8><<<grid, kDirectThreads, 0, stream>>>(p);
+  else if (p.OC <= 16) conv_direct_kernel<T, 16><<<grid, kDirectThreads, 0, stream>>>(p);
+  else conv_direct_kernel<T, 32><<<grid, kDirectThreads, 0, stream>>>(p);
+}
+
+template <typename T, int BN, int BM>
+void launch_tile(const ConvParams& p, cudaStream_t stream) {
+  const dim3 grid((p.M + BM - 1) / BM, (p.OCg + BN - 1) / BN, p.groups);
+  constexpr int threads = BM * BN / 16;
+  if (p.pointwise) {
+    conv_igemm_kernel<T, BN, BM, true><<<grid, threads, 0, stream>>>(p);
+  } else {
+    conv_igemm_kernel<T, BN, BM, false><<<grid, threads, 0, stream>>>(p);
+  }
+}
+
+// Default tiles have 256 threads (BM = 4096 / BN); small_m takes BM = 32.
 template <typename T, int BN>
 void launch_typed(const ConvParams& p, cudaStream_t stream) {
-  constexpr int BM = kThreads / (BN / 4) * 4;
-  const dim3 grid((p.M + BM - 1) / BM, (p.OCg + BN - 1) / BN, p.groups);
-  if (p.pointwise) {
-    conv_igemm_kernel<T, BN, true><<<grid, kThreads, 0, stream>>>(p);
-  } else {
-    conv_igemm_kernel<T, BN, false><<<grid, kThreads, 0, stream>>>(p);
-  }
+  if (p.small_m) launch_tile<T, BN, 32>(p, stream);
+  else launch_tile<T, BN, 4096 / BN>(p, stream);
 }
 
 template <typename T>
@@ -166,8 +218,16 @@ void launch_bn(const ConvParams& p, cudaStream_t stream) {
 
 Status launch_conv(const ConvParams& p, cudaStream_t stream) {
   if (p.M == 0 || p.OC == 0) return Status::ok();
-  if (p.storage == DType::kF16) launch_bn<__half>(p, stream);
-  else launch_bn<float>(p, stream);
+  if (p.direct) {
+    if (p.storage == DType::kF16) launch_direct<__half>(p, stream);
+    else launch_direct<float>(p, stream);
+  } else if (p.tensor_cores) {
+    launch_conv_wmma(p, stream);
+  } else if (p.storage == DType::kF16) {
+    launch_bn<__half>(p, stream);
+  } else {
+    launch_bn<float>(p, stream);
+  }
   return launch_status();
 }
 
@@ -275,6 +335,16 @@ std::unique_ptr<CudaKernel> make_conv_kernel(const KernelArgs& args) {
                   pad.left == 0 && a.groups == 1 && p.OH == p.H && p.OW == p.W;
   }
   p.bn = p.OCg <= 16 ? 16 : p.OCg <= 32 ? 32 : 64;
+  // Fewer default blocks than two waves of the multiprocessors leaves the GPU idle (batch-1 layers
+  // at low resolution): then smaller M tiles.
+  int sms = 0, device = 0;
+  cudaGetDevice(&device);
+  cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+  const int64_t default_blocks = (p.M + 4096 / p.bn - 1) / (4096 / p.bn) * ((p.OCg + p.bn - 1) / p.bn) * p.groups;
+  p.small_m = default_blocks < 2 * std::max(sms, 1);
+  p.direct = op.type == OpType::kConv2D && p.groups == 1 && !p.pointwise && p.K <= kDirectMaxK && p.OC <= 32;
+  p.tensor_cores = !p.direct && p.storage == DType::kF16 && p.ICg % 8 == 0 && p.K % 8 == 0 && p.OCg >= 16 &&
+                   (p.pointwise ? p.C % 8 == 0 : p.C % 8 == 0 && (p.groups * p.ICg) % 8 == 0);
   auto kernel = std::make_unique<LaunchKernel<ConvParams>>(p, &launch_conv);
   build_epilogue(args, p.OC, act, alpha, kernel->params().epi, *kernel);
   return kernel;

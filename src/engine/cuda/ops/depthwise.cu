@@ -1,7 +1,9 @@
 // DepthwiseConv2D (NHWC, weights [1, KH, KW, C*M]) with the fused epilogue. One thread per output
-// element, channels fastest, so a warp reads consecutive channels of one input pixel and the
+// element, channels fastest, so a warp reads consecutive channels of input pixels and the
 // matching consecutive weights: every access is coalesced. Memory-bound; no shared memory needed
 // at these channel counts.
+#include <algorithm>
+
 #include "engine/cuda/ops/common.cuh"
 #include "engine/plan/shape_inference.h"
 
@@ -18,47 +20,59 @@ struct DwParams {
   int KH = 0, KW = 0, SH = 1, SW = 1, DH = 1, DW = 1, PT = 0, PL = 0;
   int multiplier = 1;
   int total = 0;
+  int rows = 0;  // N * OH
   DType storage = DType::kF32;
   Epilogue epi;
 };
 
-template <typename T>
+// One block row per output row (n, oy): threads walk (ox, oc) with oc fastest, so only one
+// division per thread; square 3x3 and 5x5 windows are unrolled (KS), others loop (KS = 0).
+template <typename T, int KS>
 __global__ void depthwise_kernel(const DwParams p) {
-  const int i = blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= p.total) return;
+  const int idx = blockIdx.x * blockDim.x + threadIdx.x;
+  if (idx >= p.OW * p.OC) return;
   const T* __restrict__ x = static_cast<const T*>(p.x);
   const T* __restrict__ w = static_cast<const T*>(p.w);
-  const int oc = i % p.OC;
-  int t = i / p.OC;
-  const int ox = t % p.OW;
-  t /= p.OW;
-  const int oy = t % p.OH;
-  const int n = t / p.OH;
+  const int oc = idx % p.OC;
+  const int ox = idx / p.OC;
   const int ic = oc / p.multiplier;
-  const int iy0 = oy * p.SH - p.PT;
-  const int ix0 = ox * p.SW - p.PL;
-  const T* xn = x + static_cast<int64_t>(n) * p.H * p.W * p.C + ic;
-  float acc = 0.f;
-  for (int ky = 0; ky < p.KH; ++ky) {
-    const int iy = iy0 + ky * p.DH;
-    if (iy < 0 || iy >= p.H) continue;
-    for (int kx = 0; kx < p.KW; ++kx) {
-      const int ix = ix0 + kx * p.DW;
-      if (ix < 0 || ix >= p.W) continue;
-      acc = fmaf(load_f32(xn, (iy * p.W + ix) * p.C), load_f32(w, (ky * p.KW + kx) * p.OC + oc), acc);
+  const int kh = KS ? KS : p.KH, kw = KS ? KS : p.KW;
+  for (int row = blockIdx.y; row < p.rows; row += gridDim.y) {
+    const int oy = row % p.OH;
+    const int n = row / p.OH;
+    const int iy0 = oy * p.SH - p.PT;
+    const int ix0 = ox * p.SW - p.PL;
+    const T* xn = x + static_cast<int64_t>(n) * p.H * p.W * p.C + ic;
+    float acc = 0.f;
+#pragma unroll
+    for (int ky = 0; ky < kh; ++ky) {  // kh, kw are compile-time constants when KS != 0
+      const int iy = iy0 + ky * p.DH;
+      if (iy < 0 || iy >= p.H) continue;
+#pragma unroll
+      for (int kx = 0; kx < kw; ++kx) {
+        const int ix = ix0 + kx * p.DW;
+        if (ix < 0 || ix >= p.W) continue;
+        acc = fmaf(load_f32(xn, (iy * p.W + ix) * p.C), load_f32(w, (ky * kw + kx) * p.OC + oc), acc);
+      }
     }
+    const int64_t i = (static_cast<int64_t>(row) * p.OW + ox) * p.OC + oc;
+    store_f32(static_cast<T*>(p.y), i, apply_epilogue<T>(p.epi, acc, oc, i));
   }
-  store_f32(static_cast<T*>(p.y), i, apply_epilogue<T>(p.epi, acc, oc, i));
+}
+
+template <typename T>
+void launch_typed(const DwParams& p, cudaStream_t stream) {
+  constexpr int kThreads = 256;
+  const dim3 grid(grid_for(static_cast<int64_t>(p.OW) * p.OC, kThreads), static_cast<unsigned>(std::min(p.rows, 65535)));
+  if (p.KH == 3 && p.KW == 3) depthwise_kernel<T, 3><<<grid, kThreads, 0, stream>>>(p);
+  else if (p.KH == 5 && p.KW == 5) depthwise_kernel<T, 5><<<grid, kThreads, 0, stream>>>(p);
+  else depthwise_kernel<T, 0><<<grid, kThreads, 0, stream>>>(p);
 }
 
 Status launch_depthwise(const DwParams& p, cudaStream_t stream) {
   if (p.total == 0) return Status::ok();
-  constexpr int kThreads = 256;
-  if (p.storage == DType::kF16) {
-    depthwise_kernel<__half><<<grid_for(p.total, kThreads), kThreads, 0, stream>>>(p);
-  } else {
-    depthwise_kernel<float><<<grid_for(p.total, kThreads), kThreads, 0, stream>>>(p);
-  }
+  if (p.storage == DType::kF16) launch_typed<__half>(p, stream);
+  else launch_typed<float>(p, stream);
   return launch_status();
 }
 
@@ -99,6 +113,7 @@ std::unique_ptr<CudaKernel> make_depthwise_kernel(const KernelArgs& args) {
   p.PL = static_cast<int>(pad.left);
   p.multiplier = a.depth_multiplier;
   p.total = static_cast<int>(y.num_elements());
+  p.rows = static_cast<int>(y.shape[0] * y.shape[1]);
   auto kernel = std::make_unique<LaunchKernel<DwParams>>(p, &launch_depthwise);
   build_epilogue(args, p.OC, a.activation, a.activation_alpha, kernel->params().epi, *kernel);
   return kernel;

@@ -26,18 +26,23 @@ struct StridedParams {
   int32_t strides[kMaxRank] = {};
   int32_t base = 0;
   int element = 4;
+  // Walk the input instead: x[i] goes to y[base + sum coord_d(i) * strides[d]] (dims are then the
+  // input's). Transposes that make the innermost dimension shorter (NCHW -> NHWC with 3 channels)
+  // read coalesced this way instead of with a stride of H*W.
+  bool scatter = false;
 };
 
 template <typename E>
 __global__ void strided_kernel(const StridedParams p) {
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= p.total) return;
-  int from = p.base, rest = i;
+  int other = p.base, rest = i;
   for (int d = p.rank - 1; d >= 0; --d) {
-    from += (rest % p.dims[d]) * p.strides[d];
+    other += (rest % p.dims[d]) * p.strides[d];
     rest /= p.dims[d];
   }
-  static_cast<E*>(p.y)[i] = static_cast<const E*>(p.x)[from];
+  if (p.scatter) static_cast<E*>(p.y)[other] = static_cast<const E*>(p.x)[i];
+  else static_cast<E*>(p.y)[i] = static_cast<const E*>(p.x)[other];
 }
 
 struct PadParams {
@@ -211,9 +216,18 @@ std::unique_ptr<CudaKernel> make_layout_kernel(const KernelArgs& args) {
       const auto perm = resolve_perm(a ? std::span<const int32_t>(a->perm) : std::span<const int32_t>(), x.shape.rank());
       const DimArray xs = row_major_strides(x.shape);
       StridedParams p{x.data, y.data, total, y.shape.rank(), {}, {}, 0, element};
-      for (int d = 0; d < y.shape.rank(); ++d) {
-        p.dims[d] = static_cast<int32_t>(y.shape[d]);
-        p.strides[d] = static_cast<int32_t>(xs[static_cast<size_t>(perm[static_cast<size_t>(d)])]);
+      const int rank = y.shape.rank();
+      p.scatter = rank > 0 && y.shape[rank - 1] < x.shape[rank - 1];
+      const DimArray ys = row_major_strides(y.shape);
+      for (int d = 0; d < rank; ++d) {
+        const int a = perm[static_cast<size_t>(d)];  // output axis d walks input axis a
+        if (p.scatter) {
+          p.dims[a] = static_cast<int32_t>(x.shape[a]);
+          p.strides[a] = static_cast<int32_t>(ys[static_cast<size_t>(d)]);
+        } else {
+          p.dims[d] = static_cast<int32_t>(y.shape[d]);
+          p.strides[d] = static_cast<int32_t>(xs[static_cast<size_t>(a)]);
+        }
       }
       return std::make_unique<LaunchKernel<StridedParams>>(p, &launch_strided);
     }
