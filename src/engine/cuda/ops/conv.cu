@@ -135,8 +135,8 @@ __global__ void __launch_bounds__(BM * BN / 16) conv_igemm_kernel(const ConvPara
 }
 
 // Convolutions with a short reduction and few output channels (the RGB stems: K = 3x3x3 or
-// 5x5x3, 8..32 outputs): one thread per output pixel computes every channel from registers, the
-// weights sit in shared memory. The GEMM tiling would spend its time on a K of 27 and half-empty
+// 5x5x3, 8..32 outputs; 1x1 layers with K <= 32): one thread per output pixel computes every
+// channel from registers, the weights sit in shared memory. The GEMM tiling would spend its time on a K of 27 and half-empty
 // N tiles here; this reads each input tap once per pixel and writes whole pixels.
 constexpr int kDirectMaxK = 96;
 constexpr int kDirectThreads = 128;
@@ -342,8 +342,10 @@ std::unique_ptr<CudaKernel> make_conv_kernel(const KernelArgs& args) {
   cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
   const int64_t default_blocks = (p.M + 4096 / p.bn - 1) / (4096 / p.bn) * ((p.OCg + p.bn - 1) / p.bn) * p.groups;
   p.small_m = default_blocks < 2 * std::max(sms, 1);
-  p.direct = op.type == OpType::kConv2D && p.groups == 1 && !p.pointwise && p.K <= kDirectMaxK && p.OC <= 32;
-  p.tensor_cores = !p.direct && p.storage == DType::kF16 && p.ICg % 8 == 0 && p.K % 8 == 0 && p.OCg >= 16 &&
+  // Direct: the stems (K <= 96) and the narrow 1x1 layers (K <= 32: the landmark network's 8<->16
+  // bottlenecks at 128x128), both memory-bound; tensor cores where K gives them work (K >= 64).
+  p.direct = p.groups == 1 && p.OC <= 32 && (p.pointwise ? p.K <= 32 : p.K <= kDirectMaxK);
+  p.tensor_cores = !p.direct && p.storage == DType::kF16 && p.ICg % 8 == 0 && p.K % 8 == 0 && p.K >= 64 && p.OCg >= 16 &&
                    (p.pointwise ? p.C % 8 == 0 : p.C % 8 == 0 && (p.groups * p.ICg) % 8 == 0);
   auto kernel = std::make_unique<LaunchKernel<ConvParams>>(p, &launch_conv);
   build_epilogue(args, p.OC, act, alpha, kernel->params().epi, *kernel);

@@ -25,45 +25,57 @@ struct DwParams {
   Epilogue epi;
 };
 
-// One block row per output row (n, oy): threads walk (ox, oc) with oc fastest, so only one
-// division per thread; square 3x3 and 5x5 windows are unrolled (KS), others loop (KS = 0).
+// One block row per output row (n, oy): threads walk (4 output columns, oc) with oc fastest, so a
+// thread's index arithmetic and weight loads serve four outputs; square 3x3 and 5x5 windows are
+// unrolled (KS), others loop (KS = 0).
+constexpr int kVX = 4;
+
 template <typename T, int KS>
 __global__ void depthwise_kernel(const DwParams p) {
   const int idx = blockIdx.x * blockDim.x + threadIdx.x;
-  if (idx >= p.OW * p.OC) return;
+  const int groups = (p.OW + kVX - 1) / kVX;
+  if (idx >= groups * p.OC) return;
   const T* __restrict__ x = static_cast<const T*>(p.x);
   const T* __restrict__ w = static_cast<const T*>(p.w);
   const int oc = idx % p.OC;
-  const int ox = idx / p.OC;
-  const int ic = oc / p.multiplier;
+  const int ox0 = (idx / p.OC) * kVX;
+  const int ic = p.multiplier == 1 ? oc : oc / p.multiplier;
   const int kh = KS ? KS : p.KH, kw = KS ? KS : p.KW;
   for (int row = blockIdx.y; row < p.rows; row += gridDim.y) {
     const int oy = row % p.OH;
     const int n = row / p.OH;
     const int iy0 = oy * p.SH - p.PT;
-    const int ix0 = ox * p.SW - p.PL;
     const T* xn = x + static_cast<int64_t>(n) * p.H * p.W * p.C + ic;
-    float acc = 0.f;
+    float acc[kVX] = {};
 #pragma unroll
     for (int ky = 0; ky < kh; ++ky) {  // kh, kw are compile-time constants when KS != 0
       const int iy = iy0 + ky * p.DH;
       if (iy < 0 || iy >= p.H) continue;
+      const T* xrow = xn + static_cast<int64_t>(iy) * p.W * p.C;
 #pragma unroll
       for (int kx = 0; kx < kw; ++kx) {
-        const int ix = ix0 + kx * p.DW;
-        if (ix < 0 || ix >= p.W) continue;
-        acc = fmaf(load_f32(xn, (iy * p.W + ix) * p.C), load_f32(w, (ky * kw + kx) * p.OC + oc), acc);
+        const float wv = load_f32(w, (ky * kw + kx) * p.OC + oc);
+#pragma unroll
+        for (int j = 0; j < kVX; ++j) {
+          const int ix = (ox0 + j) * p.SW - p.PL + kx * p.DW;
+          if (ix >= 0 && ix < p.W) acc[j] = fmaf(load_f32(xrow, ix * p.C), wv, acc[j]);
+        }
       }
     }
-    const int64_t i = (static_cast<int64_t>(row) * p.OW + ox) * p.OC + oc;
-    store_f32(static_cast<T*>(p.y), i, apply_epilogue<T>(p.epi, acc, oc, i));
+#pragma unroll
+    for (int j = 0; j < kVX; ++j) {
+      if (ox0 + j >= p.OW) break;
+      const int64_t i = (static_cast<int64_t>(row) * p.OW + ox0 + j) * p.OC + oc;
+      store_f32(static_cast<T*>(p.y), i, apply_epilogue<T>(p.epi, acc[j], oc, i));
+    }
   }
 }
 
 template <typename T>
 void launch_typed(const DwParams& p, cudaStream_t stream) {
   constexpr int kThreads = 256;
-  const dim3 grid(grid_for(static_cast<int64_t>(p.OW) * p.OC, kThreads), static_cast<unsigned>(std::min(p.rows, 65535)));
+  const int64_t per_row = static_cast<int64_t>((p.OW + kVX - 1) / kVX) * p.OC;
+  const dim3 grid(grid_for(per_row, kThreads), static_cast<unsigned>(std::min(p.rows, 65535)));
   if (p.KH == 3 && p.KW == 3) depthwise_kernel<T, 3><<<grid, kThreads, 0, stream>>>(p);
   else if (p.KH == 5 && p.KW == 5) depthwise_kernel<T, 5><<<grid, kThreads, 0, stream>>>(p);
   else depthwise_kernel<T, 0><<<grid, kThreads, 0, stream>>>(p);

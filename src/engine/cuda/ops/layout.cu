@@ -45,6 +45,26 @@ __global__ void strided_kernel(const StridedParams p) {
   else static_cast<E*>(p.y)[i] = static_cast<const E*>(p.x)[other];
 }
 
+// NCHW -> NHWC with few channels (RetinaFace's input, C = 3): one thread per pixel reads its C
+// values (coalesced across the warp within each plane) and writes them contiguously. No index
+// division at all, where the generic strided kernel spends four per element.
+struct ToNhwcParams {
+  const void* x = nullptr;
+  void* y = nullptr;
+  int N = 0, C = 0, HW = 0;
+  int element = 4;
+};
+
+template <typename E>
+__global__ void to_nhwc_kernel(const ToNhwcParams p) {
+  const int pixel = blockIdx.x * blockDim.x + threadIdx.x;
+  if (pixel >= p.HW) return;
+  const int n = blockIdx.y;
+  const E* x = static_cast<const E*>(p.x) + static_cast<int64_t>(n) * p.C * p.HW + pixel;
+  E* y = static_cast<E*>(p.y) + (static_cast<int64_t>(n) * p.HW + pixel) * p.C;
+  for (int c = 0; c < p.C; ++c) y[c] = x[static_cast<int64_t>(c) * p.HW];
+}
+
 struct PadParams {
   const void* x = nullptr;
   void* y = nullptr;
@@ -143,6 +163,12 @@ Status by_element(int element, A&&... a) {
 template <typename E> struct RunStrided {
   static void run(const StridedParams& p, cudaStream_t s) { strided_kernel<E><<<grid_for(p.total, kThreads), kThreads, 0, s>>>(p); }
 };
+template <typename E> struct RunToNhwc {
+  static void run(const ToNhwcParams& p, cudaStream_t s) {
+    const dim3 grid(grid_for(p.HW, kThreads), static_cast<unsigned>(p.N));
+    to_nhwc_kernel<E><<<grid, kThreads, 0, s>>>(p);
+  }
+};
 template <typename E> struct RunPad {
   static void run(const PadParams& p, cudaStream_t s) { pad_kernel<E><<<grid_for(p.total, kThreads), kThreads, 0, s>>>(p); }
 };
@@ -161,6 +187,9 @@ template <typename E> struct RunConcat {
 
 Status launch_strided(const StridedParams& p, cudaStream_t s) {
   return p.total == 0 ? Status::ok() : by_element<RunStrided>(p.element, p, s);
+}
+Status launch_to_nhwc(const ToNhwcParams& p, cudaStream_t s) {
+  return p.N * p.HW * p.C == 0 ? Status::ok() : by_element<RunToNhwc>(p.element, p, s);
 }
 Status launch_pad(const PadParams& p, cudaStream_t s) { return p.total == 0 ? Status::ok() : by_element<RunPad>(p.element, p, s); }
 Status launch_gather(const GatherParams& p, cudaStream_t s) {
@@ -215,8 +244,14 @@ std::unique_ptr<CudaKernel> make_layout_kernel(const KernelArgs& args) {
       const auto* a = std::get_if<TransposeAttrs>(&op.attrs);
       const auto perm = resolve_perm(a ? std::span<const int32_t>(a->perm) : std::span<const int32_t>(), x.shape.rank());
       const DimArray xs = row_major_strides(x.shape);
-      StridedParams p{x.data, y.data, total, y.shape.rank(), {}, {}, 0, element};
       const int rank = y.shape.rank();
+      if (rank == 4 && perm[0] == 0 && perm[1] == 2 && perm[2] == 3 && perm[3] == 1 && x.shape[1] <= 16 &&
+          x.shape[0] <= 65535) {
+        const ToNhwcParams t{x.data, y.data, static_cast<int>(x.shape[0]), static_cast<int>(x.shape[1]),
+                             static_cast<int>(x.shape[2] * x.shape[3]), element};
+        return std::make_unique<LaunchKernel<ToNhwcParams>>(t, &launch_to_nhwc);
+      }
+      StridedParams p{x.data, y.data, total, y.shape.rank(), {}, {}, 0, element};
       p.scatter = rank > 0 && y.shape[rank - 1] < x.shape[rank - 1];
       const DimArray ys = row_major_strides(y.shape);
       for (int d = 0; d < rank; ++d) {
