@@ -156,15 +156,8 @@ void run_bench_model(const BenchModelOptions& o) {
     run_once();
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
-  const TimingSummary s = summarize(std::move(ms));
-  if (o.json) {
-    std::printf("{\"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f, \"iterations\": %d}\n", s.median_ms, s.min_ms,
-                s.max_ms, o.iterations);
-    return;
-  }
-  std::printf("%-40s %-16s threads=%d  median = %8.3f ms  min = %8.3f ms  max = %8.3f ms  (%d iterations, %d warm-up)\n",
-              g.source.c_str(), shape_text.c_str(), plan->thread_pool().num_threads(), s.median_ms, s.min_ms,
-              s.max_ms, o.iterations, o.warmup);
+  print_summary(o, summarize(std::move(ms)), g.source, shape_text,
+                "threads=" + std::to_string(plan->thread_pool().num_threads()));
 }
 
 }  // namespace

@@ -164,12 +164,8 @@ void run_model(const RunOptions& o) {
   std::filesystem::create_directories(o.output_dir);
   for (int i = 0; i < plan->num_outputs(); ++i) {
     const engine::TensorView& out = plan->output(i);
-    const auto path = std::filesystem::path(o.output_dir) / (std::to_string(i) + ".f32");
-    std::ofstream f(path, std::ios::binary);
     if (out.dtype != engine::DType::kF32) throw Error(g.source + ": output " + std::to_string(i) + " is not float32");
-    f.write(static_cast<const char*>(out.data), static_cast<std::streamsize>(out.bytes()));
-    if (!f) throw Error(path.string() + ": write error");
-    std::printf("%d %s %s\n", i, plan->output_name(i).c_str(), out.shape.to_string().c_str());
+    write_output(o.output_dir, i, plan->output_name(i), out, out.data);
   }
 }
 
