@@ -1,5 +1,6 @@
 // facepipe model inspect FILE[:member]
 // facepipe model run FILE[:member] --input KEY=PATH.f32:D0xD1x... [--input ...] --output-dir DIR
+//                   [--device cpu|cuda] [--fp16]
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +9,9 @@
 #include "apps/facepipe/cli_common.h"
 #include "common/status.h"
 #include "engine/cpu/cpu_plan.h"
+#ifdef FACEPIPE_HAVE_CUDA
+#include "engine/cuda/cuda_plan.h"
+#endif
 
 namespace facepipe::cli {
 
@@ -46,6 +50,8 @@ struct RunOptions {
   std::string output_dir;
   int threads = 0;
   bool reference = false;
+  std::string device = "cpu";
+  bool fp16 = false;
 };
 
 struct InputFile {
@@ -79,6 +85,49 @@ void read_exact(const std::string& path, void* data, size_t bytes) {
   if (!f) throw Error(path + ": read error");
 }
 
+void write_output(const std::string& dir, int i, const std::string& name, const engine::TensorView& out,
+                  const void* host) {
+  const auto path = std::filesystem::path(dir) / (std::to_string(i) + ".f32");
+  std::ofstream f(path, std::ios::binary);
+  f.write(static_cast<const char*>(host), static_cast<std::streamsize>(out.bytes()));
+  if (!f) throw Error(path.string() + ": write error");
+  std::printf("%d %s %s\n", i, name.c_str(), out.shape.to_string().c_str());
+}
+
+// --device cuda: the same run on the GPU (inputs uploaded, outputs downloaded).
+void run_model_cuda(const std::shared_ptr<const engine::Graph>& graph, const std::vector<engine::Shape>& shapes,
+                    const std::vector<InputFile>& files, const RunOptions& o) {
+#ifdef FACEPIPE_HAVE_CUDA
+  const engine::Graph& g = *graph;
+  engine::cuda::CudaPlanOptions options;
+  options.fp16 = o.fp16;
+  auto plan = engine::cuda::CudaPlan::create(graph, shapes, options);
+  std::vector<std::byte> host;
+  for (const InputFile& in : files) {
+    const engine::TensorView& view = plan->input(in.index);
+    if (view.dtype != engine::DType::kF32) throw Error(g.source + ": input " + std::to_string(in.index) + " is not float32");
+    host.resize(view.bytes());
+    read_exact(in.path, host.data(), view.bytes());
+    const Status st = plan->copy_input_from_host(in.index, host.data(), host.size());
+    if (!st.is_ok()) throw Error(g.source + ": upload failed: " + st.message());
+  }
+  const Status st = plan->run();
+  if (!st.is_ok()) throw Error(g.source + ": running op " + plan->failed_op() + " failed: " + st.message());
+  std::filesystem::create_directories(o.output_dir);
+  for (int i = 0; i < plan->num_outputs(); ++i) {
+    const engine::TensorView& out = plan->output(i);
+    if (out.dtype != engine::DType::kF32) throw Error(g.source + ": output " + std::to_string(i) + " is not float32");
+    host.resize(out.bytes());
+    const Status cs = plan->copy_output_to_host(i, host.data(), host.size());
+    if (!cs.is_ok()) throw Error(g.source + ": download failed: " + cs.message());
+    write_output(o.output_dir, i, plan->output_name(i), out, host.data());
+  }
+#else
+  (void)graph, (void)shapes, (void)files, (void)o;
+  throw Error("--device cuda: this build of facepipe has no CUDA backend");
+#endif
+}
+
 void run_model(const RunOptions& o) {
   const auto graph = load_model(o.spec, o.models);
   const engine::Graph& g = *graph;
@@ -95,6 +144,11 @@ void run_model(const RunOptions& o) {
   for (size_t i = 0; i < g.inputs.size(); ++i)
     if (!given[i]) throw Error(g.source + ": no --input for input " + std::to_string(i) + " '" + g.tensor(g.inputs[i]).name + "'");
 
+  if (o.device == "cuda") {
+    run_model_cuda(graph, shapes, files, o);
+    return;
+  }
+  if (o.fp16) throw Error("--fp16 needs --device cuda");
   engine::cpu::PlanOptions plan_options;
   plan_options.num_threads = o.threads;
   plan_options.reference_only = o.reference;
@@ -110,12 +164,8 @@ void run_model(const RunOptions& o) {
   std::filesystem::create_directories(o.output_dir);
   for (int i = 0; i < plan->num_outputs(); ++i) {
     const engine::TensorView& out = plan->output(i);
-    const auto path = std::filesystem::path(o.output_dir) / (std::to_string(i) + ".f32");
-    std::ofstream f(path, std::ios::binary);
     if (out.dtype != engine::DType::kF32) throw Error(g.source + ": output " + std::to_string(i) + " is not float32");
-    f.write(static_cast<const char*>(out.data), static_cast<std::streamsize>(out.bytes()));
-    if (!f) throw Error(path.string() + ": write error");
-    std::printf("%d %s %s\n", i, plan->output_name(i).c_str(), out.shape.to_string().c_str());
+    write_output(o.output_dir, i, plan->output_name(i), out, out.data);
   }
 }
 
@@ -138,6 +188,8 @@ void register_model_commands(CLI::App& app) {
   run->add_option("--output-dir", run_opts->output_dir, "Directory for <i>.f32 outputs")->required();
   run->add_option("--threads", run_opts->threads, "CPU threads (default: all cores)");
   run->add_flag("--reference", run_opts->reference, "Use the naive reference kernels (the test oracle)");
+  run->add_option("--device", run_opts->device, "cpu (default) or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  run->add_flag("--fp16", run_opts->fp16, "With --device cuda: f16 storage of activations and weights");
   add_model_options(*run, run_opts->models);
   run->callback([run_opts] { run_model(*run_opts); });
 }

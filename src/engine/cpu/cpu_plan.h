@@ -1,16 +1,15 @@
 // A model planned for the CPU at concrete input shapes.
 //
 // Planning (throws facepipe::Error on problems) does, once:
-//   1. shape inference for every tensor at the given input shapes,
-//   2. constant folding: every op whose inputs are all known (constants, folded values, or just the
-//      shape of a known-shape tensor for Shape ops) is evaluated with the reference kernels; this
-//      resolves ONNX shape subgraphs and any constant preprocessing,
-//   3. graph rewrites that pay on the CPU (activation fusion into convolutions, aliasing of
-//      reshapes),
-//   4. memory planning: every intermediate tensor, the inputs, the outputs and the kernels' scratch
-//      get an offset in one arena, reusing memory between tensors whose lifetimes do not overlap,
-//   5. kernel construction (optimized kernels pack their weights here; ops without one run the
-//      reference implementation).
+//   1. the backend-independent steps shared with the other backends (engine/plan/planned_graph.h):
+//      shape inference at the given input shapes, constant folding (ONNX shape subgraphs and any
+//      constant preprocessing are evaluated with the reference kernels), activation fusion into
+//      convolutions and adds, aliasing of reshapes,
+//   2. kernel construction (optimized kernels pack their weights here; ops without one run the
+//      reference implementation),
+//   3. memory planning (PlannedGraph::plan_memory): every intermediate tensor, the inputs and the
+//      outputs get an offset in one arena, reusing memory between tensors whose lifetimes do not
+//      overlap; the kernels' scratch follows them.
 // run() then executes the op list over the arena and allocates nothing.
 #pragma once
 

@@ -9,10 +9,14 @@
 #include "engine/cpu/optimized/conv_gemm.h"
 #include "engine/ir/op.h"
 
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
+#else
 #pragma GCC push_options
 // GCC 12 reports its own _mm512_undefined_* helpers as uninitialized; a known false positive.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC target("avx512f")
+#endif
 
 namespace facepipe::engine::cpu::opt {
 namespace {
@@ -28,7 +32,11 @@ namespace {
 }  // namespace
 }  // namespace facepipe::engine::cpu::opt
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 namespace facepipe::engine::cpu::opt {
 

@@ -1,0 +1,36 @@
+// Parameters of the Conv2D / FullyConnected implicit GEMM (conv.cu), shared with the tensor-core
+// variant (conv_wmma.cu).
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include "common/status.h"
+#include "engine/cuda/ops/epilogue.h"
+#include "engine/ir/dtype.h"
+
+namespace facepipe::engine::cuda {
+
+struct ConvParams {
+  const void* x = nullptr;
+  const void* w = nullptr;
+  void* y = nullptr;
+  int H = 0, W = 0, C = 0;  // input NHWC (batch folded into M)
+  int OH = 0, OW = 0, OC = 0;
+  int KW = 0, SH = 1, SW = 1, DH = 1, DW = 1, PT = 0, PL = 0;
+  int ICg = 0, OCg = 0;
+  int M = 0, K = 0;
+  bool pointwise = false;  // A is the input itself as an [M, C] matrix
+  int bn = 64;
+  bool small_m = false;    // BM = 32: more, smaller blocks when the default tiles leave SMs idle
+  bool direct = false;     // conv_direct_kernel (short K, few output channels)
+  bool tensor_cores = false;  // conv_wmma.cu (f16 storage, channels in multiples of 8)
+  DType storage = DType::kF32;
+  int groups = 1;
+  Epilogue epi;
+};
+
+// f16 storage, tensor cores (wmma 16x16x16, f32 accumulate), 64x64 tiles. Requires K and the
+// input channels of a group to be multiples of 8 (16-byte loads).
+void launch_conv_wmma(const ConvParams& p, cudaStream_t stream);
+
+}  // namespace facepipe::engine::cuda

@@ -1,0 +1,29 @@
+// Entry points of the op families (one .cu file each); make_cuda_kernel dispatches to them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "engine/cuda/cuda_kernel.h"
+
+namespace facepipe::engine::cuda {
+
+std::unique_ptr<CudaKernel> make_conv_kernel(const KernelArgs& args);       // Conv2D, FullyConnected (conv.cu)
+std::unique_ptr<CudaKernel> make_depthwise_kernel(const KernelArgs& args);  // DepthwiseConv2D (depthwise.cu)
+std::unique_ptr<CudaKernel> make_pool_kernel(const KernelArgs& args);       // MaxPool2D, AvgPool2D (pool.cu)
+std::unique_ptr<CudaKernel> make_binary_kernel(const KernelArgs& args);     // binary ops, PRelu (binary.cu)
+std::unique_ptr<CudaKernel> make_unary_kernel(const KernelArgs& args);      // unary ops, Cast, Dequantize (unary.cu)
+std::unique_ptr<CudaKernel> make_layout_kernel(const KernelArgs& args);     // Transpose, Slice, Pad, Gather,
+                                                                            // Concat, Reshape copies (layout.cu)
+std::unique_ptr<CudaKernel> make_resize_kernel(const KernelArgs& args);     // Resize (resize.cu)
+std::unique_ptr<CudaKernel> make_reduce_kernel(const KernelArgs& args);     // Mean, Sum, Softmax (reduce.cu)
+
+// Helpers of the entry points (cuda_kernels.cpp).
+// Kernels index with 32-bit integers: plan-time check that a tensor fits.
+void require_int32_elements(const Op& op, int64_t n);
+// Throws facepipe::Error "CUDA backend: op '<name>' (<type>): <what>".
+[[noreturn]] void unsupported(const Op& op, const std::string& what);
+bool is_float_storage(DType d);
+
+}  // namespace facepipe::engine::cuda

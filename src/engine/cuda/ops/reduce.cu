@@ -1,0 +1,155 @@
+// Mean and Sum over any set of axes, and Softmax along one axis (f32/f16 storage).
+// Reductions: one block of 128 threads per output element, each thread summing a strided share of
+// the reduced elements in double, then a shared-memory tree: the blendshape MLP's reductions are
+// short (tens to hundreds of elements) and few, so this is about launch latency, not bandwidth.
+// Softmax: one thread per row (the rows of these networks are 2..a few hundred long), max-subtracted
+// so exp never overflows, f32 math.
+#include <cfloat>
+
+#include "engine/cuda/ops/common.cuh"
+#include "engine/plan/op_geometry.h"
+
+namespace facepipe::engine::cuda {
+
+namespace {
+
+constexpr int kReduceThreads = 128;
+
+struct ReduceParams {
+  const void* x = nullptr;
+  void* y = nullptr;
+  int outputs = 0;
+  int count = 0;  // reduced elements per output
+  int kept_rank = 0, red_rank = 0;
+  int32_t kept_dims[kMaxRank] = {}, kept_strides[kMaxRank] = {};
+  int32_t red_dims[kMaxRank] = {}, red_strides[kMaxRank] = {};
+  bool mean = true;
+  DType storage = DType::kF32;
+};
+
+template <typename T>
+__global__ void __launch_bounds__(kReduceThreads) reduce_kernel(const ReduceParams p) {
+  const int o = blockIdx.x;
+  int base = 0, rest = o;
+  for (int d = p.kept_rank - 1; d >= 0; --d) {
+    base += (rest % p.kept_dims[d]) * p.kept_strides[d];
+    rest /= p.kept_dims[d];
+  }
+  const T* x = static_cast<const T*>(p.x);
+  double sum = 0.0;
+  for (int k = threadIdx.x; k < p.count; k += kReduceThreads) {
+    int offset = base, r = k;
+    for (int d = p.red_rank - 1; d >= 0; --d) {
+      offset += (r % p.red_dims[d]) * p.red_strides[d];
+      r /= p.red_dims[d];
+    }
+    sum += static_cast<double>(load_f32(x, offset));
+  }
+  __shared__ double partial[kReduceThreads];
+  partial[threadIdx.x] = sum;
+  __syncthreads();
+  for (int s = kReduceThreads / 2; s > 0; s /= 2) {
+    if (static_cast<int>(threadIdx.x) < s) partial[threadIdx.x] += partial[threadIdx.x + s];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) {
+    const double v = p.mean ? partial[0] / static_cast<double>(p.count) : partial[0];
+    store_f32(static_cast<T*>(p.y), o, static_cast<float>(v));
+  }
+}
+
+Status launch_reduce(const ReduceParams& p, cudaStream_t stream) {
+  if (p.outputs == 0) return Status::ok();
+  if (p.storage == DType::kF16) reduce_kernel<__half><<<p.outputs, kReduceThreads, 0, stream>>>(p);
+  else reduce_kernel<float><<<p.outputs, kReduceThreads, 0, stream>>>(p);
+  return launch_status();
+}
+
+struct SoftmaxParams {
+  const void* x = nullptr;
+  void* y = nullptr;
+  int rows = 0;  // outer * inner
+  int len = 0, inner = 0;
+  float beta = 1.f;
+  DType storage = DType::kF32;
+};
+
+template <typename T>
+__global__ void softmax_kernel(const SoftmaxParams p) {
+  const int r = blockIdx.x * blockDim.x + threadIdx.x;
+  if (r >= p.rows) return;
+  const int o = r / p.inner, i = r % p.inner;
+  const int64_t start = static_cast<int64_t>(o) * p.len * p.inner + i;
+  const T* x = static_cast<const T*>(p.x) + start;
+  T* y = static_cast<T*>(p.y) + start;
+  float max = -FLT_MAX;
+  for (int k = 0; k < p.len; ++k) max = fmaxf(max, p.beta * load_f32(x, static_cast<int64_t>(k) * p.inner));
+  float sum = 0.f;
+  for (int k = 0; k < p.len; ++k) sum += expf(p.beta * load_f32(x, static_cast<int64_t>(k) * p.inner) - max);
+  const float inv = 1.f / sum;
+  for (int k = 0; k < p.len; ++k) {
+    const int64_t j = static_cast<int64_t>(k) * p.inner;
+    store_f32(y, j, expf(p.beta * load_f32(x, j) - max) * inv);
+  }
+}
+
+Status launch_softmax(const SoftmaxParams& p, cudaStream_t stream) {
+  if (p.rows == 0 || p.len == 0) return Status::ok();
+  constexpr int kThreads = 128;
+  if (p.storage == DType::kF16) softmax_kernel<__half><<<grid_for(p.rows, kThreads), kThreads, 0, stream>>>(p);
+  else softmax_kernel<float><<<grid_for(p.rows, kThreads), kThreads, 0, stream>>>(p);
+  return launch_status();
+}
+
+}  // namespace
+
+std::unique_ptr<CudaKernel> make_reduce_kernel(const KernelArgs& args) {
+  const Op& op = args.op;
+  const TensorView& x = args.inputs[0];
+  const TensorView& y = args.outputs[0];
+  if (!is_float_storage(x.dtype) || y.dtype != x.dtype) unsupported(op, "needs f32/f16 tensors");
+  require_int32_elements(op, x.num_elements());
+  if (op.type == OpType::kSoftmax) {
+    const auto* a = std::get_if<SoftmaxAttrs>(&op.attrs);
+    const SoftmaxAttrs attrs = a ? *a : SoftmaxAttrs{};
+    const int axis = normalize_axis(attrs.axis, x.shape.rank());
+    SoftmaxParams p;
+    p.x = x.data;
+    p.y = y.data;
+    int64_t outer = 1, inner = 1;
+    for (int d = 0; d < axis; ++d) outer *= x.shape[d];
+    for (int d = axis + 1; d < x.shape.rank(); ++d) inner *= x.shape[d];
+    p.rows = static_cast<int>(outer * inner);
+    p.len = static_cast<int>(x.shape[axis]);
+    p.inner = static_cast<int>(inner);
+    p.beta = attrs.beta;
+    p.storage = x.dtype;
+    return std::make_unique<LaunchKernel<SoftmaxParams>>(p, &launch_softmax);
+  }
+  const auto* a = std::get_if<ReduceAttrs>(&op.attrs);
+  const auto reduced = resolve_reduce_axes(a ? std::span<const int32_t>(a->axes) : std::span<const int32_t>(),
+                                           x.shape.rank());
+  const DimArray xs = row_major_strides(x.shape);
+  ReduceParams p;
+  p.x = x.data;
+  p.y = y.data;
+  p.outputs = static_cast<int>(y.num_elements());
+  p.count = 1;
+  for (int d = 0; d < x.shape.rank(); ++d) {
+    const auto dim = static_cast<int32_t>(x.shape[d]);
+    const auto stride = static_cast<int32_t>(xs[static_cast<size_t>(d)]);
+    if (reduced[static_cast<size_t>(d)]) {
+      p.red_dims[p.red_rank] = dim;
+      p.red_strides[p.red_rank++] = stride;
+      p.count *= dim;
+    } else {
+      p.kept_dims[p.kept_rank] = dim;
+      p.kept_strides[p.kept_rank++] = stride;
+    }
+  }
+  p.mean = op.type == OpType::kMean;
+  p.storage = x.dtype;
+  return std::make_unique<LaunchKernel<ReduceParams>>(p, &launch_reduce);
+}
+
+}  // namespace facepipe::engine::cuda

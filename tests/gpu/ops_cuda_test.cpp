@@ -1,0 +1,221 @@
+// Every op of the sweep table (op_test_util.h: odd shapes, the networks' configurations) on the
+// CUDA backend against the CPU reference ops: f32 storage within 1e-5 normalized error, f16 storage
+// within 1e-3 (inputs rounded to f16 first, so the bar measures the backend's own rounding), plus
+// the CUDA planner's epilogue fusions on small graphs against the CPU reference plan.
+#include <cmath>
+#include <cstdio>
+#include <random>
+
+#include "engine/cpu/cpu_plan.h"
+#include "gpu/cuda_test_util.h"
+#include "support/test_support.h"
+
+namespace facepipe::test {
+namespace {
+
+using engine::cuda::CudaPlan;
+using engine::cuda::CudaPlanOptions;
+
+// Normalized max error of output 0 of impl against the reference (NaN where finite: infinite).
+double normalized_error(const OpCase& c, const OpImpl& impl) {
+  const OpCase::Result ref = c.run_reference();
+  const OpCase::Result got = c.run(impl);
+  if (!ref.status || !got.status) return INFINITY;
+  const std::vector<float> e = to_floats(ref.outputs.at(0)), a = to_floats(got.outputs.at(0));
+  const Deviation d = compare(a.data(), e.data(), e.size());
+  return d.normalized();
+}
+
+void sweep(bool fp16, double tolerance) {
+  FACEPIPE_REQUIRE_CUDA();
+  std::vector<OpCase> cases = sweep_cases();
+  ASSERT_GT(cases.size(), 50u);
+  double worst = 0;
+  std::string worst_label;
+  for (OpCase& c : cases) {
+    if (fp16) round_inputs_to_f16(c);
+    CudaPlanOptions options;
+    options.fp16 = fp16;
+    int scheduled = -1;
+    const OpImpl impl = cuda_op_impl(c, options, &scheduled);
+    EXPECT_TRUE(matches_reference(c, impl, tolerance)) << (fp16 ? "fp16" : "fp32");
+    EXPECT_GE(scheduled, 1) << c.label() << ": nothing ran on the GPU";
+    const double err = normalized_error(c, impl);
+    std::printf("[cuda-op] %-4s %-52s %-18s normalized error %.3e\n", fp16 ? "fp16" : "fp32", c.label().c_str(),
+                std::string(engine::op_type_name(c.op().type)).c_str(), err);
+    if (err > worst) worst = err, worst_label = c.label();
+  }
+  std::printf("[cuda-op] %s: %zu cases, max normalized error %.3e (%s), bar %.0e\n", fp16 ? "fp16" : "fp32",
+              cases.size(), worst, worst_label.c_str(), tolerance);
+}
+
+TEST(CudaOps, SweepMatchesReferenceF32) { sweep(false, 1e-5); }
+TEST(CudaOps, SweepMatchesReferenceF16) { sweep(true, 1e-3); }
+
+// Layers large enough for the default GEMM tiles (the sweep's small shapes all take the BM = 32
+// tiles or the direct kernel): BN = 64 (tensor cores with f16), 32 and 16.
+TEST(CudaOps, LargeConvolutionsUseTheDefaultTiles) {
+  FACEPIPE_REQUIRE_CUDA();
+  struct Big {
+    const char* label;
+    engine::Shape x;
+    int out_c, k;
+  };
+  const Big table[] = {{"conv 3x3 32->64 2x96x96", {2, 96, 96, 32}, 64, 3},
+                       {"conv 1x1 48->32 192x192", {1, 192, 192, 48}, 32, 1},
+                       {"conv 1x1 40->16 272x272", {1, 272, 272, 40}, 16, 1}};
+  for (const Big& t : table) {
+    for (bool fp16 : {false, true}) {
+      engine::ConvAttrs a;
+      a.padding.mode = engine::PaddingMode::kSame;
+      a.activation = engine::Activation::kRelu6;
+      OpCase c(t.label, make_op(engine::OpType::kConv2D, a));
+      c.random_input(engine::DType::kF32, t.x)
+          .random_input(engine::DType::kF32, {t.out_c, t.k, t.k, t.x[3]})
+          .constant()
+          .random_input(engine::DType::kF32, {t.out_c})
+          .constant();
+      if (fp16) round_inputs_to_f16(c);
+      CudaPlanOptions options;
+      options.fp16 = fp16;
+      EXPECT_TRUE(matches_reference(c, cuda_op_impl(c, options, nullptr), fp16 ? 1e-3 : 1e-5));
+    }
+  }
+}
+
+TEST(CudaOps, WithoutGraphAndOnACallerStream) {
+  FACEPIPE_REQUIRE_CUDA();
+  facepipe::cuda::Stream stream;
+  for (OpCase& c : sweep_cases(engine::OpType::kConv2D)) {
+    CudaPlanOptions options;
+    options.use_graph = false;
+    options.stream = stream.get();
+    EXPECT_TRUE(matches_reference(c, cuda_op_impl(c, options, nullptr), 1e-5));
+  }
+}
+
+// ---- Fused epilogues on small graphs -------------------------------------------------------------
+
+struct GraphBuilder {
+  std::shared_ptr<engine::Graph> g = std::make_shared<engine::Graph>();
+  std::mt19937 rng{7};
+  int32_t input(const engine::Shape& s) {
+    engine::Tensor t;
+    t.name = "x" + std::to_string(g->tensors.size());
+    t.shape = s;
+    t.shape_known = true;
+    const int32_t id = g->add_tensor(std::move(t));
+    g->inputs.push_back(id);
+    return id;
+  }
+  int32_t constant(const engine::Shape& s, float lo = -1.f, float hi = 1.f) {
+    AlignedBuffer b(static_cast<size_t>(s.num_elements()) * 4);
+    std::uniform_real_distribution<float> u(lo, hi);
+    for (int64_t i = 0; i < s.num_elements(); ++i) b.as<float>()[i] = u(rng);
+    return g->add_constant("c" + std::to_string(g->tensors.size()), engine::DType::kF32, s, std::move(b));
+  }
+  int32_t op(engine::OpType type, std::vector<int32_t> inputs, engine::OpAttrs attrs = {}) {
+    engine::Tensor t;
+    t.name = "t" + std::to_string(g->tensors.size());
+    const int32_t out = g->add_tensor(std::move(t));
+    engine::Op o = make_op(type, std::move(attrs));
+    o.inputs = std::move(inputs);
+    o.outputs = {out};
+    g->ops.push_back(std::move(o));
+    return out;
+  }
+};
+
+engine::ConvAttrs same_conv(engine::Activation act = engine::Activation::kNone) {
+  engine::ConvAttrs a;
+  a.padding.mode = engine::PaddingMode::kSame;
+  a.activation = act;
+  return a;
+}
+
+// Runs both plans on the same random inputs; returns the worst normalized error over the outputs.
+double compare_with_cpu(const std::shared_ptr<const engine::Graph>& g, const CudaPlanOptions& options,
+                        int* epilogue_fusions) {
+  engine::cpu::PlanOptions cpu_options;
+  cpu_options.reference_only = true;
+  auto cpu = engine::cpu::CpuPlan::create(g, {}, cpu_options);
+  auto gpu = CudaPlan::create(g, {}, options);
+  *epilogue_fusions = gpu->stats().epilogue_fusions;
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  for (int i = 0; i < cpu->num_inputs(); ++i) {
+    float* p = cpu->input(i).as<float>();
+    for (int64_t k = 0; k < cpu->input(i).num_elements(); ++k)
+      p[k] = options.fp16 ? half_to_float(float_to_half(u(rng))) : u(rng);
+    EXPECT_TRUE(gpu->copy_input_from_host(i, p, cpu->input(i).bytes()).is_ok());
+  }
+  EXPECT_TRUE(cpu->run().is_ok());
+  EXPECT_TRUE(gpu->run().is_ok());
+  double worst = 0;
+  for (int i = 0; i < cpu->num_outputs(); ++i) {
+    std::vector<float> got(static_cast<size_t>(cpu->output(i).num_elements()));
+    EXPECT_TRUE(gpu->copy_output_to_host(i, got.data(), got.size() * 4).is_ok());
+    worst = std::max(worst, compare(got.data(), cpu->output(i).as<float>(), got.size()).normalized());
+  }
+  return worst;
+}
+
+TEST(CudaOps, ConvEpilogueFusesPReluResidualAndPRelu) {
+  FACEPIPE_REQUIRE_CUDA();
+  GraphBuilder b;
+  const int32_t x = b.input({2, 9, 7, 13});
+  const int32_t r = b.op(engine::OpType::kConv2D, {x, b.constant({16, 1, 1, 13}), b.constant({16})}, same_conv());
+  const int32_t y = b.op(engine::OpType::kConv2D, {x, b.constant({16, 3, 3, 13}), b.constant({16})}, same_conv());
+  const int32_t p1 = b.op(engine::OpType::kPRelu, {y, b.constant({1, 1, 16}, 0.f, 0.5f)});
+  const int32_t s = b.op(engine::OpType::kAdd, {r, p1});
+  const int32_t p2 = b.op(engine::OpType::kPRelu, {s, b.constant({16}, 0.f, 0.5f)});
+  b.g->outputs = {p2};
+  for (bool fp16 : {false, true}) {
+    CudaPlanOptions options;
+    options.fp16 = fp16;
+    int fusions = 0;
+    const double err = compare_with_cpu(b.g, options, &fusions);
+    std::printf("[cuda-op] %s conv+prelu+residual+prelu: %d epilogue fusions, normalized error %.3e\n",
+                fp16 ? "fp16" : "fp32", fusions, err);
+    EXPECT_EQ(fusions, 3);
+    EXPECT_LE(err, fp16 ? 1e-3 : 1e-5);
+  }
+}
+
+TEST(CudaOps, DepthwiseEpilogueFusesResidualWithActivation) {
+  FACEPIPE_REQUIRE_CUDA();
+  GraphBuilder b;
+  const int32_t x = b.input({1, 8, 9, 16});
+  engine::ConvAttrs a = same_conv();
+  const int32_t y = b.op(engine::OpType::kDepthwiseConv2D, {x, b.constant({1, 3, 3, 16}), b.constant({16})}, a);
+  const int32_t s = b.op(engine::OpType::kAdd, {y, x});
+  const int32_t out = b.op(engine::OpType::kRelu, {s});
+  b.g->outputs = {out};
+  for (bool fp16 : {false, true}) {
+    CudaPlanOptions options;
+    options.fp16 = fp16;
+    int fusions = 0;
+    const double err = compare_with_cpu(b.g, options, &fusions);
+    std::printf("[cuda-op] %s depthwise+residual+relu: %d epilogue fusions, normalized error %.3e\n",
+                fp16 ? "fp16" : "fp32", fusions, err);
+    EXPECT_EQ(fusions, 1);
+    EXPECT_LE(err, fp16 ? 1e-3 : 1e-5);
+  }
+}
+
+TEST(CudaOps, ResidualComputedAfterTheConvIsNotFused) {
+  FACEPIPE_REQUIRE_CUDA();
+  GraphBuilder b;
+  const int32_t x = b.input({1, 5, 5, 8});
+  const int32_t y = b.op(engine::OpType::kConv2D, {x, b.constant({8, 1, 1, 8}), -1}, same_conv());
+  const int32_t later = b.op(engine::OpType::kTanh, {x});  // scheduled after the conv
+  const int32_t s = b.op(engine::OpType::kAdd, {y, later});
+  b.g->outputs = {s};
+  int fusions = -1;
+  const double err = compare_with_cpu(b.g, CudaPlanOptions{}, &fusions);
+  EXPECT_EQ(fusions, 0);
+  EXPECT_LE(err, 1e-5);
+}
+
+}  // namespace
+}  // namespace facepipe::test
