@@ -74,6 +74,7 @@ struct VideoReader::Impl {
   // Called by FFmpeg inside blocking I/O: non-zero aborts it. Allocation-free.
   static int interrupt(void* opaque) {
     const auto* self = static_cast<const Impl*>(opaque);
+    if (self->options.abort_flag && self->options.abort_flag->load(std::memory_order_relaxed)) return 1;
     return Clock::now() > self->io_deadline ? 1 : 0;
   }
   void arm_deadline() {

@@ -6,6 +6,7 @@
 // internally; that is outside our control and small.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -44,6 +45,9 @@ struct VideoReaderOptions {
   int max_consecutive_errors = 32;
   // For network URLs: give up when no data arrives for this long (0 = wait forever).
   int io_timeout_ms = 10000;
+  // When set and true, blocking I/O gives up at once (open() throws, read() returns kUnavailable):
+  // lets a capture thread that waits on a silent network stream stop promptly. Must outlive the reader.
+  const std::atomic<bool>* abort_flag = nullptr;
 };
 
 struct VideoFrame {

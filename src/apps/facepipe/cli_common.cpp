@@ -37,4 +37,27 @@ int find_graph_input(const engine::Graph& graph, const std::string& key) {
   throw Error(graph.source + ": no input '" + key + "' (inputs: " + names + ")");
 }
 
+std::filesystem::path sample_data_root() {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> roots = {fs::path("..") / "shared" / "testdata"};
+  std::error_code ec;
+  const auto exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    // <checkout>/build/bin/facepipe: shared/ inside the checkout, or beside it (worktrees).
+    const fs::path checkout = exe.parent_path().parent_path().parent_path();
+    roots.push_back(checkout / "shared" / "testdata");
+    roots.push_back(checkout.parent_path() / "shared" / "testdata");
+  }
+  for (const fs::path& root : roots)
+    if (fs::is_directory(root / "images", ec) || fs::is_directory(root / "video", ec)) return root;
+  throw Error("no sample data found (looked for ../shared/testdata from here and beside the checkout)");
+}
+
+std::string sample_video() {
+  const auto video = sample_data_root() / "video" / "talking_man_glasses_720x1280.mp4";
+  std::error_code ec;
+  if (!std::filesystem::exists(video, ec)) throw Error(video.string() + ": sample video missing");
+  return video.string();
+}
+
 }  // namespace facepipe::cli

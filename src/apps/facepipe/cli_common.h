@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,12 @@ std::pair<std::string, std::string> split_key_value(const std::string& text, con
 // Index of the graph input named `key`, or with that index; throws listing the inputs otherwise.
 int find_graph_input(const engine::Graph& graph, const std::string& key);
 
+// The bundled sample data folder (`testdata` beside the checkout: ../shared/testdata from the
+// working directory, else relative to the executable); throws facepipe::Error when there is none.
+std::filesystem::path sample_data_root();
+// The sample video (testdata/video/talking_man_glasses_720x1280.mp4); throws when missing.
+std::string sample_video();
+
 // Subcommand registration (one function per command family).
 void register_analyze_commands(CLI::App& app);   // facepipe analyze
 void register_model_commands(CLI::App& app);
@@ -33,5 +40,6 @@ void register_bench_commands(CLI::App& app);
 void register_list_commands(CLI::App& app);      // facepipe list
 void register_view_commands(CLI::App& app);      // facepipe view
 void register_ipc_demo_commands(CLI::App& app);  // facepipe ipc-demo (hidden)
+void register_run_commands(CLI::App& app);       // facepipe run
 
 }  // namespace facepipe::cli

@@ -66,21 +66,21 @@ void write_text_file(const fs::path& path, const std::string& text) {
 
 // The bundled sample inputs: the shared test images and the talking-head clip.
 std::vector<std::string> sample_inputs() {
-  std::vector<fs::path> roots = {fs::path("..") / "shared" / "testdata"};
+  fs::path root;
+  try {
+    root = sample_data_root();
+  } catch (const Error&) {
+    throw Error("no input given and no sample data found (looked for ../shared/testdata); name images or videos to analyze");
+  }
   std::error_code ec;
-  const auto exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) roots.push_back(exe.parent_path().parent_path().parent_path() / "shared" / "testdata");
-  for (const fs::path& root : roots) {
-    if (!fs::is_directory(root / "images", ec)) continue;
-    std::vector<std::string> files;
+  std::vector<std::string> files;
+  if (fs::is_directory(root / "images", ec))
     for (const auto& e : fs::directory_iterator(root / "images"))
       if (is_image_path(e.path())) files.push_back(e.path().string());
-    std::sort(files.begin(), files.end());
-    const fs::path video = root / "video" / "talking_man_glasses_720x1280.mp4";
-    if (fs::exists(video, ec)) files.push_back(video.string());
-    return files;
-  }
-  throw Error("no input given and no sample data found (looked for ../shared/testdata); name images or videos to analyze");
+  std::sort(files.begin(), files.end());
+  const fs::path video = root / "video" / "talking_man_glasses_720x1280.mp4";
+  if (fs::exists(video, ec)) files.push_back(video.string());
+  return files;
 }
 
 class Analyzer {

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   facepipe::cli::register_list_commands(app);
   facepipe::cli::register_view_commands(app);
   facepipe::cli::register_ipc_demo_commands(app);
+  facepipe::cli::register_run_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

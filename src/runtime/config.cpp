@@ -1,0 +1,195 @@
+#include "runtime/config.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <fstream>
+#include <initializer_list>
+#include <set>
+#include <sstream>
+
+#include "common/status.h"
+#include "face/pipeline/face_pipeline.h"
+#include "ipc/segment_name.h"
+
+namespace facepipe::runtime {
+namespace {
+
+class Parser {
+ public:
+  explicit Parser(std::string origin) : origin_(std::move(origin)) {}
+
+  [[noreturn]] void fail(const toml::source_region& where, const std::string& what) const {
+    throw Error(origin_ + ":" + std::to_string(where.begin.line) + ": " + what);
+  }
+
+  // Rejects keys outside `allowed`, naming the line of the first unknown one.
+  void check_keys(const toml::table& table, std::initializer_list<std::string_view> allowed, const std::string& where) {
+    for (auto&& [key, node] : table) {
+      if (std::find(allowed.begin(), allowed.end(), key.str()) != allowed.end()) continue;
+      std::string list;
+      for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      fail(key.source().begin.line ? key.source() : node.source(),
+           where + "unknown key '" + std::string(key.str()) + "' (known: " + list + ")");
+    }
+  }
+
+  int64_t integer(const toml::table& t, std::string_view key, int64_t fallback, int64_t lo, int64_t hi,
+                  const std::string& where) {
+    const toml::node* n = t.get(key);
+    if (!n) return fallback;
+    const auto* v = n->as_integer();
+    if (!v) fail(n->source(), where + "'" + std::string(key) + "' must be an integer");
+    const int64_t x = v->get();
+    if (x < lo || x > hi)
+      fail(n->source(), where + "'" + std::string(key) + "' = " + std::to_string(x) + " is out of range [" +
+                            std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    return x;
+  }
+  double number(const toml::table& t, std::string_view key, double fallback, double lo, double hi,
+                const std::string& where) {
+    const toml::node* n = t.get(key);
+    if (!n) return fallback;
+    double x = 0;
+    if (const auto* f = n->as_floating_point()) {
+      x = f->get();
+    } else if (const auto* i = n->as_integer()) {
+      x = static_cast<double>(i->get());
+    } else {
+      fail(n->source(), where + "'" + std::string(key) + "' must be a number");
+    }
+    if (!(x >= lo && x <= hi)) {
+      std::ostringstream s;
+      s << where << "'" << key << "' = " << x << " is out of range [" << lo << ", " << hi << "]";
+      fail(n->source(), s.str());
+    }
+    return x;
+  }
+  bool boolean(const toml::table& t, std::string_view key, bool fallback, const std::string& where) {
+    const toml::node* n = t.get(key);
+    if (!n) return fallback;
+    const auto* v = n->as_boolean();
+    if (!v) fail(n->source(), where + "'" + std::string(key) + "' must be true or false");
+    return v->get();
+  }
+  std::string string(const toml::table& t, std::string_view key, const std::string& fallback, const std::string& where) {
+    const toml::node* n = t.get(key);
+    if (!n) return fallback;
+    const auto* v = n->as_string();
+    if (!v) fail(n->source(), where + "'" + std::string(key) + "' must be a string");
+    return v->get();
+  }
+  const toml::node* node(const toml::table& t, std::string_view key) { return t.get(key); }
+
+ private:
+  std::string origin_;
+};
+
+bool valid_name_part(const std::string& s) { return ipc::is_valid_name_part(s); }
+
+void parse_gpu(Parser& p, const toml::table& t, GpuConfig& g) {
+  const std::string w = "[gpu]: ";
+  p.check_keys(t,
+               {"max_batch_size", "buffer_size", "enable_fp16", "memory_pool_size", "detection_size", "roi_size",
+                "preview_size", "detection_confidence", "models_dir", "landmark_model"},
+               w);
+  g.max_batch_size = static_cast<int>(p.integer(t, "max_batch_size", g.max_batch_size, 1, 64, w));
+  g.buffer_size = static_cast<int>(p.integer(t, "buffer_size", g.buffer_size, 2, 1024, w));
+  if ((g.buffer_size & (g.buffer_size - 1)) != 0)
+    p.fail(t.get("buffer_size")->source(), w + "'buffer_size' = " + std::to_string(g.buffer_size) + " must be a power of two");
+  g.enable_fp16 = p.boolean(t, "enable_fp16", g.enable_fp16, w);
+  g.memory_pool_size_mb = p.integer(t, "memory_pool_size", g.memory_pool_size_mb, 0, 1 << 20, w);
+  g.detection_size = static_cast<int>(p.integer(t, "detection_size", g.detection_size, 0, 4096, w));
+  g.roi_size = static_cast<int>(p.integer(t, "roi_size", g.roi_size, 64, 1024, w));
+  g.detection_confidence = static_cast<float>(p.number(t, "detection_confidence", g.detection_confidence, 0.0, 1.0, w));
+  g.models_dir = p.string(t, "models_dir", g.models_dir, w);
+  g.landmark_model = p.string(t, "landmark_model", g.landmark_model, w);
+  if (const toml::node* n = p.node(t, "preview_size")) {
+    const auto* a = n->as_array();
+    if (!a || a->size() != 2 || !(*a)[0].is_integer() || !(*a)[1].is_integer())
+      p.fail(n->source(), w + "'preview_size' must be [width, height]");
+    const int64_t pw = (*a)[0].as_integer()->get(), ph = (*a)[1].as_integer()->get();
+    if (pw < 16 || ph < 16 || pw > 3840 || ph > 2160)
+      p.fail(n->source(), w + "'preview_size' must lie between [16, 16] and [3840, 2160]");
+    g.preview_width = static_cast<int>(pw);
+    g.preview_height = static_cast<int>(ph);
+  }
+}
+
+CameraConfig parse_camera(Parser& p, const toml::table& t, size_t index) {
+  CameraConfig c;
+  c.line = static_cast<int>(t.source().begin.line);
+  std::string w = "camera #" + std::to_string(index) + ": ";
+  const toml::node* id = t.get("id");
+  if (!id) p.fail(t.source(), w + "missing 'id'");
+  c.id = p.string(t, "id", "", w);
+  if (!valid_name_part(c.id))
+    p.fail(id->source(), w + "'id' = '" + c.id + "' must be 1.." + std::to_string(FP_SHM_NAME_PART_MAX) +
+                             " characters of [A-Za-z0-9_-]");
+  w = "camera '" + c.id + "': ";
+  p.check_keys(t, {"id", "name", "source", "gpu", "detector", "max_faces", "fps", "preview", "loop", "realtime"}, w);
+  c.name = p.string(t, "name", c.id, w);
+  if (!t.get("source")) p.fail(t.source(), w + "missing 'source'");
+  c.source = p.string(t, "source", "", w);
+  if (c.source.empty()) p.fail(t.get("source")->source(), w + "'source' is empty");
+  c.gpu = static_cast<int>(p.integer(t, "gpu", c.gpu, -1, 63, w));
+  c.detector = p.string(t, "detector", c.detector, w);
+  try {
+    (void)face::parse_detector(c.detector);
+  } catch (const Error& e) {
+    p.fail(t.get("detector")->source(), w + e.what());
+  }
+  c.max_faces = static_cast<int>(p.integer(t, "max_faces", c.max_faces, 1, 10, w));
+  c.fps_cap = p.number(t, "fps", c.fps_cap, 0.0, 1000.0, w);
+  c.preview = p.boolean(t, "preview", c.preview, w);
+  c.loop = p.boolean(t, "loop", c.loop, w);
+  c.realtime = p.boolean(t, "realtime", c.realtime, w);
+  return c;
+}
+
+}  // namespace
+
+RunConfig parse_run_config(std::string_view toml_text, const std::string& origin) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, origin);
+  } catch (const toml::parse_error& e) {
+    throw Error(origin + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
+  }
+  Parser p(origin);
+  RunConfig config;
+  config.origin = origin;
+  p.check_keys(root, {"instance", "metrics_port", "gpu", "camera"}, "");
+  config.instance = p.string(root, "instance", config.instance, "");
+  if (!valid_name_part(config.instance))
+    p.fail(root.get("instance")->source(), "'instance' = '" + config.instance + "' must be 1.." +
+                                               std::to_string(FP_SHM_NAME_PART_MAX) + " characters of [A-Za-z0-9_-]");
+  config.metrics_port = static_cast<int>(p.integer(root, "metrics_port", 0, 0, 65535, ""));
+  if (const toml::node* g = root.get("gpu")) {
+    if (!g->is_table()) p.fail(g->source(), "'gpu' must be a table ([gpu])");
+    parse_gpu(p, *g->as_table(), config.gpu);
+  }
+  if (const toml::node* cams = root.get("camera")) {
+    const auto* array = cams->as_array();
+    if (!array || !array->is_array_of_tables()) p.fail(cams->source(), "'camera' must be [[camera]] tables");
+    std::set<std::string> ids;
+    for (size_t i = 0; i < array->size(); ++i) {
+      const toml::table& t = *(*array)[i].as_table();
+      CameraConfig c = parse_camera(p, t, i);
+      if (!ids.insert(c.id).second) p.fail(t.source(), "camera '" + c.id + "': duplicate id");
+      config.cameras.push_back(std::move(c));
+    }
+  }
+  if (config.cameras.empty()) throw Error(origin + ": no [[camera]] entries");
+  return config;
+}
+
+RunConfig load_run_config(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw Error(path + ": cannot read the configuration file");
+  std::ostringstream text;
+  text << file.rdbuf();
+  return parse_run_config(text.str(), path);
+}
+
+}  // namespace facepipe::runtime

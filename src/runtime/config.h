@@ -1,0 +1,56 @@
+// Configuration of `facepipe run` (docs/runtime.md): a TOML file with global settings, a [gpu]
+// section (the engine settings of the original design; the CPU path uses the ones that apply to it)
+// and one [[camera]] table per camera.
+//
+// Loading is start-up code: every problem (syntax, unknown key, wrong type, value out of range,
+// duplicate camera id) throws facepipe::Error whose message starts with "FILE:LINE: ".
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace facepipe::runtime {
+
+struct GpuConfig {
+  int max_batch_size = 8;           // ROIs per landmark batch (GPU workers)
+  int buffer_size = 32;             // frame ring slots per camera (power of two)
+  bool enable_fp16 = true;
+  int64_t memory_pool_size_mb = 1024;
+  int detection_size = 640;         // RetinaFace input long side
+  int roi_size = 256;               // landmark network input
+  int preview_width = 960, preview_height = 540;
+  float detection_confidence = 0.5f;
+  std::string models_dir;           // empty: the model locator's default search
+  std::string landmark_model;       // empty: face_landmarker.task's v2 network
+};
+
+struct CameraConfig {
+  std::string id;        // segment name part: 1..48 of [A-Za-z0-9_-]
+  std::string name;      // display name (defaults to id)
+  std::string source;    // file, folder of images, URL, or /dev/videoN
+  int gpu = -1;          // -1: CPU
+  std::string detector = "blazeface";
+  int max_faces = 4;
+  double fps_cap = 0;    // 0: no cap
+  bool preview = true;
+  bool loop = true;      // files and image folders start again at the end
+  bool realtime = true;  // files paced to their frame rate; false: as fast as the pipeline goes
+  int line = 0;          // where the table starts in the file (for messages)
+};
+
+struct RunConfig {
+  std::string instance = "default";
+  int metrics_port = 0;  // 0: no metrics endpoint
+  GpuConfig gpu;
+  std::vector<CameraConfig> cameras;
+  std::string origin = "<defaults>";  // file name, for messages
+};
+
+// Parses TOML text; `origin` names it in messages (a file path).
+RunConfig parse_run_config(std::string_view toml_text, const std::string& origin);
+// Reads and parses a file (throws when unreadable).
+RunConfig load_run_config(const std::string& path);
+
+}  // namespace facepipe::runtime

@@ -1,0 +1,172 @@
+// `facepipe run` as a real process: frames in shared memory, metrics over HTTP, clean SIGTERM,
+// configuration errors, and (when an ffmpeg binary is present) reconnecting to an HTTP stream.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "ipc/process_util.h"
+#include "ipc/shm_reader.h"
+#include "support/test_support.h"
+
+namespace facepipe::test {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+fs::path sample_video() { return testdata_dir() / "video" / "talking_man_glasses_720x1280.mp4"; }
+
+std::string read_text(const fs::path& p) {
+  std::ifstream f(p);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+fs::path temp_file(const std::string& name) { return fs::temp_directory_path() / (std::to_string(::getpid()) + "-" + name); }
+
+// A port unlikely to clash between parallel test runs.
+int pick_port(int salt) { return 20000 + (::getpid() * 7 + salt * 131) % 30000; }
+
+// GET path from 127.0.0.1:port; "" when nothing answers.
+std::string http_get(int port, const std::string& path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  std::string response;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    const std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    char buf[8192];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) response.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return response;
+}
+
+// The value of one sample line "name{labels} value" in a Prometheus text page (-1: absent).
+double metric(const std::string& page, const std::string& series) {
+  const size_t at = page.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(page.substr(at + series.size() + 2));
+}
+
+// Reads frames until `count` frames with a face came or `timeout` passed; records ids per frame.
+struct Observed {
+  int frames = 0;
+  int frames_with_face = 0;
+  std::map<int32_t, int> ids;
+  uint32_t landmarks = 0;
+  int preview_w = 0, preview_h = 0;
+};
+Observed observe(ipc::ShmReader& reader, int count, std::chrono::milliseconds timeout) {
+  Observed o;
+  ipc::Frame frame;
+  wait_until(
+      [&] {
+        while (reader.read_next(frame) == ipc::ReadStatus::kFrame) {
+          ++o.frames;
+          if (!frame.faces().empty()) {
+            ++o.frames_with_face;
+            o.ids[frame.faces()[0].id]++;
+            o.landmarks = frame.faces()[0].num_landmarks;
+          }
+          o.preview_w = frame.preview().width;
+          o.preview_h = frame.preview().height;
+        }
+        return o.frames_with_face >= count;
+      },
+      timeout);
+  return o;
+}
+
+TEST(FacepipeRun, SampleVideoPublishesTracksServesMetricsAndStopsOnSigterm) {
+  FACEPIPE_REQUIRE_FILE(sample_video());
+  ChildProcesses children(unique_instance("run"));
+  const int port = pick_port(1);
+  const fs::path log = temp_file("run.log");
+  const pid_t pid = children.spawn({facepipe_binary(), "run", "--instance", children.instance(), "--models",
+                                    models_dir().string(), "--metrics-port", std::to_string(port)},
+                                   {}, log.string());
+  ASSERT_GT(pid, 0);
+  ipc::ShmReader reader(children.instance(), "cam0");
+  const auto t0 = std::chrono::steady_clock::now();
+  const Observed o = observe(reader, 60, 60s);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_GE(o.frames_with_face, 60) << read_text(log);
+  EXPECT_EQ(o.landmarks, 478u);
+  ASSERT_EQ(o.ids.size(), 1u) << "the one face keeps one id";
+  EXPECT_EQ(o.preview_w, 304);  // 720x1280 fitted into 960x540
+  EXPECT_EQ(o.preview_h, 540);
+  std::printf("[ run ] %d frames (%d with a face) in %.2f s incl. start-up\n", o.frames, o.frames_with_face, seconds);
+
+  // Metrics: the camera's counters.
+  const std::string page = http_get(port, "/metrics");
+  ASSERT_NE(page.find("HTTP/1.1 200 OK"), std::string::npos) << page;
+  const std::string labels = "{instance=\"" + children.instance() + "\",camera=\"cam0\"}";
+  EXPECT_GE(metric(page, "facepipe_camera_frames_total" + labels), 60) << page;
+  EXPECT_GE(metric(page, "facepipe_camera_faces_total" + labels), 60) << page;
+  EXPECT_EQ(metric(page, "facepipe_camera_reconnects_total" + labels), 0) << page;
+  EXPECT_GT(metric(page, "facepipe_camera_fps" + labels), 5) << page;
+  std::printf("[ run ] metrics: fps %.1f, drops %.0f\n", metric(page, "facepipe_camera_fps" + labels),
+              metric(page, "facepipe_camera_drops_total" + labels));
+  EXPECT_EQ(metric(page, "facepipe_camera_source_state{instance=\"" + children.instance() +
+                             "\",camera=\"cam0\",state=\"live\"}"),
+            1);
+  EXPECT_NE(page.find("facepipe_camera_latency_seconds_count" + labels), std::string::npos);
+  EXPECT_NE(http_get(port, "/other").find("404"), std::string::npos);
+
+  // SIGTERM: exit 0 within 2 s, nothing left in /dev/shm.
+  const auto stop0 = std::chrono::steady_clock::now();
+  const int status = children.kill_and_reap(pid, SIGTERM, 2000ms);
+  const double stop_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - stop0).count();
+  std::printf("[ run ] SIGTERM -> exit in %.0f ms\n", stop_ms);
+  ASSERT_NE(status, -1) << "did not stop within 2 s\n" << read_text(log);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_text(log);
+  EXPECT_TRUE(ipc::list_segments(children.instance()).empty());
+  fs::remove(log);
+}
+
+// Runs facepipe run with a config and returns (exit status, log).
+std::pair<int, std::string> run_with_config(ChildProcesses& children, const std::string& toml) {
+  const fs::path config = temp_file("cams.toml");
+  std::ofstream(config) << toml;
+  const fs::path log = temp_file("bad.log");
+  const pid_t pid = children.spawn({facepipe_binary(), "run", "--config", config.string(), "--instance",
+                                    children.instance(), "--models", models_dir().string()},
+                                   {}, log.string());
+  const int status = children.wait_exit(pid, 60s);
+  std::string text = read_text(log);
+  fs::remove(config);
+  fs::remove(log);
+  return {status, text};
+}
+
+TEST(FacepipeRun, BadConfigNamesTheLine) {
+  ChildProcesses children(unique_instance("runbad"));
+  const auto [status, log] = run_with_config(children, "[[camera]]\nid = \"cam0\"\nsource = \"x.mp4\"\nfsp = 10\n");
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_NE(WEXITSTATUS(status), 0);
+  EXPECT_NE(log.find("cams.toml:4: camera 'cam0': unknown key 'fsp'"), std::string::npos) << log;
+}
+
+TEST(FacepipeRun, MissingFileNamesTheCamera) {
+  ChildProcesses children(unique_instance("runmiss"));
+  const auto [status, log] = run_with_config(children, "[[camera]]\nid = \"lobby\"\nsource = \"/nonexistent/clip.mp4\"\n");
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_NE(WEXITSTATUS(status), 0);
+  EXPECT_NE(log.find("camera 'lobby'"), std::string::npos) << log;
+  EXPECT_NE(log.find("/nonexistent/clip.mp4"), std::string::npos) << log;
+  EXPECT_TRUE(ipc::list_segments(children.instance()).empty());
+}
+
+}  // namespace
+}  // namespace facepipe::test
