@@ -56,7 +56,7 @@ struct SourceOptions {
   double folder_fps = 10;    // pace of an image folder
   int io_timeout_ms = 3000;  // network / device: no data this long = reconnect
   int backoff_initial_ms = 100;
-  int backoff_max_ms = 2000;
+  int backoff_max_ms = 500;   // keeps "frames again ≤ 2 s after the stream returns"
 };
 
 class FrameSource {

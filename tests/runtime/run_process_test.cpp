@@ -168,5 +168,56 @@ TEST(FacepipeRun, MissingFileNamesTheCamera) {
   EXPECT_TRUE(ipc::list_segments(children.instance()).empty());
 }
 
+// An HTTP stream served by a local ffmpeg: frames flow, the server dies (the camera reports
+// reconnecting), the server returns, frames flow again within 2 s.
+TEST(FacepipeRun, HttpStreamReconnectsAfterTheServerReturns) {
+  FACEPIPE_REQUIRE_FILE(sample_video());
+  if (!fs::exists("/usr/bin/ffmpeg")) GTEST_SKIP() << "no /usr/bin/ffmpeg to serve a stream";
+  ChildProcesses children(unique_instance("runnet"));
+  const int stream_port = pick_port(2), metrics_port = pick_port(3);
+  const std::string url = "http://127.0.0.1:" + std::to_string(stream_port);
+  auto serve = [&] {
+    return children.spawn({"/usr/bin/ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i",
+                           sample_video().string(), "-c", "copy", "-f", "mpegts", "-listen", "1", url},
+                          {}, "/dev/null");
+  };
+  pid_t server = serve();
+  ASSERT_GT(server, 0);
+  const fs::path config = temp_file("net.toml");
+  std::ofstream(config) << "metrics_port = " << metrics_port << "\n[[camera]]\nid = \"net\"\nsource = \"" << url << "\"\n";
+  const fs::path log = temp_file("net.log");
+  const pid_t run = children.spawn({facepipe_binary(), "run", "--config", config.string(), "--instance",
+                                    children.instance(), "--models", models_dir().string()},
+                                   {}, log.string());
+  ASSERT_GT(run, 0);
+  ipc::ShmReader reader(children.instance(), "net");
+  ASSERT_GE(observe(reader, 20, 60s).frames_with_face, 20) << read_text(log);
+
+  children.kill_and_reap(server, SIGKILL);
+  const std::string labels = "{instance=\"" + children.instance() + "\",camera=\"net\"}";
+  EXPECT_TRUE(wait_until([&] { return metric(http_get(metrics_port, "/metrics"), "facepipe_camera_reconnects_total" + labels) > 0; },
+                         5s))
+      << read_text(log);
+  std::this_thread::sleep_for(1500ms);  // let the backoff grow to its cap
+  ipc::Frame frame;
+  while (reader.read_next(frame) == ipc::ReadStatus::kFrame) {
+  }
+  server = serve();
+  const auto back = std::chrono::steady_clock::now();
+  ASSERT_TRUE(wait_until([&] { return reader.read_next(frame) == ipc::ReadStatus::kFrame; }, 10s)) << read_text(log);
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - back).count();
+  std::printf("[ run ] stream back -> first frame published after %.0f ms\n", ms);
+  EXPECT_LE(ms, 2000) << read_text(log);
+  const std::string page = http_get(metrics_port, "/metrics");
+  EXPECT_EQ(metric(page, "facepipe_camera_source_state{instance=\"" + children.instance() + "\",camera=\"net\",state=\"live\"}"), 1)
+      << page;
+
+  const int status = children.kill_and_reap(run, SIGTERM, 2000ms);
+  EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_text(log);
+  EXPECT_TRUE(ipc::list_segments(children.instance()).empty());
+  fs::remove(config);
+  fs::remove(log);
+}
+
 }  // namespace
 }  // namespace facepipe::test
