@@ -210,7 +210,7 @@ void CaptureThread::run() {
   std::unique_ptr<FrameSource> source = make_frame_source(options_, &stopping_);
   uint64_t sequence = 0;
   int backoff_ms = options_.backoff_initial_ms;
-  bool ever_opened = false;
+  bool first_attempt_done = false;  // "connecting" until the first open attempt ends, then "reconnecting"
   const uint64_t cap_interval_ns =
       options_.fps_cap > 0 ? static_cast<uint64_t>(1e9 / options_.fps_cap) : 0;
   uint64_t last_push_ns = 0;
@@ -218,7 +218,7 @@ void CaptureThread::run() {
 
   while (!stopping_.load()) {
     // ---- (re)open, with capped exponential backoff between failures.
-    set_state(ever_opened ? SourceState::kReconnecting : SourceState::kConnecting);
+    set_state(first_attempt_done ? SourceState::kReconnecting : SourceState::kConnecting);
     try {
       source->open();
       {
@@ -234,13 +234,15 @@ void CaptureThread::run() {
         ++attempts_done_;
       }
       wake_.notify_all();
+      first_attempt_done = true;
+      set_state(SourceState::kReconnecting);
       if (stopping_.load()) break;
       if (!sleep_until(monotonic_now_ns() + static_cast<uint64_t>(backoff_ms) * 1'000'000ull)) break;
       backoff_ms = std::min(backoff_ms * 2, options_.backoff_max_ms);
       stats_.reconnects.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    ever_opened = true;
+    first_attempt_done = true;
     stats_.width.store(source->width(), std::memory_order_relaxed);
     stats_.height.store(source->height(), std::memory_order_relaxed);
     stats_.nominal_fps_milli.store(static_cast<uint64_t>(source->nominal_fps() * 1000), std::memory_order_relaxed);

@@ -168,6 +168,60 @@ TEST(FacepipeRun, MissingFileNamesTheCamera) {
   EXPECT_TRUE(ipc::list_segments(children.instance()).empty());
 }
 
+// Three cameras in one process: a file that works, a stream whose server accepts but never answers
+// (blocked in I/O), and a stream whose port is closed. The dead streams are not fatal: the file
+// camera publishes, the others report their state, and SIGTERM still ends everything within 2 s.
+TEST(FacepipeRun, UnreachableStreamsAreNotFatalAndDoNotDelayShutdown) {
+  FACEPIPE_REQUIRE_FILE(sample_video());
+  ChildProcesses children(unique_instance("runmix"));
+  // A listening socket that is never accepted: connect() succeeds, no byte ever comes.
+  const int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(silent, 4), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(silent, reinterpret_cast<sockaddr*>(&addr), &len);
+  const int silent_port = ntohs(addr.sin_port);
+  const int closed_port = pick_port(4), metrics_port = pick_port(5);
+  const fs::path config = temp_file("mix.toml");
+  std::ofstream(config) << "metrics_port = " << metrics_port << "\n"
+                        << "[[camera]]\nid = \"file\"\nsource = \"" << sample_video().string() << "\"\n"
+                        << "[[camera]]\nid = \"silent\"\nsource = \"http://127.0.0.1:" << silent_port << "/\"\n"
+                        << "[[camera]]\nid = \"down\"\nsource = \"http://127.0.0.1:" << closed_port << "/\"\n";
+  const fs::path log = temp_file("mix.log");
+  const pid_t run = children.spawn({facepipe_binary(), "run", "--config", config.string(), "--instance",
+                                    children.instance(), "--models", models_dir().string()},
+                                   {}, log.string());
+  ASSERT_GT(run, 0);
+  ipc::ShmReader reader(children.instance(), "file");
+  ASSERT_GE(observe(reader, 30, 60s).frames_with_face, 30) << read_text(log);
+  const std::string page = http_get(metrics_port, "/metrics");
+  auto state = [&](const char* camera, const char* s) {
+    return metric(page, "facepipe_camera_source_state{instance=\"" + children.instance() + "\",camera=\"" + camera +
+                            "\",state=\"" + s + "\"}");
+  };
+  EXPECT_EQ(state("file", "live"), 1) << page;
+  EXPECT_EQ(state("silent", "live"), 0) << page;
+  EXPECT_EQ(state("down", "live"), 0) << page;
+  EXPECT_GT(metric(page, "facepipe_camera_reconnects_total{instance=\"" + children.instance() + "\",camera=\"down\"}"), 0)
+      << page;
+  EXPECT_EQ(ipc::list_segments(children.instance()).size(), 3u);
+
+  const auto stop0 = std::chrono::steady_clock::now();
+  const int status = children.kill_and_reap(run, SIGTERM, 2000ms);
+  const double stop_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - stop0).count();
+  std::printf("[ run ] 3 cameras (1 blocked in I/O): SIGTERM -> exit in %.0f ms\n", stop_ms);
+  EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_text(log);
+  EXPECT_TRUE(ipc::list_segments(children.instance()).empty());
+  const std::string text = read_text(log);
+  EXPECT_NE(text.find("camera 'down': reconnecting"), std::string::npos) << text;
+  ::close(silent);
+  fs::remove(config);
+  fs::remove(log);
+}
+
 // An HTTP stream served by a local ffmpeg: frames flow, the server dies (the camera reports
 // reconnecting), the server returns, frames flow again within 2 s.
 TEST(FacepipeRun, HttpStreamReconnectsAfterTheServerReturns) {
