@@ -55,6 +55,10 @@ void run_command(const RunOptions& o) {
   if (!o.models.models_dir.empty()) config.gpu.models_dir = o.models.models_dir;
   if (o.metrics_port >= 0) config.metrics_port = o.metrics_port;
 
+  for (const auto& c : config.cameras)
+    if (c.gpu >= 0)
+      std::fprintf(stderr, "facepipe run: note: camera '%s': gpu = %d requested; GPU workers are not implemented yet, it runs on the CPU\n",
+                   c.id.c_str(), c.gpu);
   std::fprintf(stderr, "facepipe run: instance '%s', %zu camera(s) from %s\n", config.instance.c_str(),
                config.cameras.size(), config.origin.c_str());
   runtime::Runtime rt(config);

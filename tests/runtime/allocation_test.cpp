@@ -1,0 +1,75 @@
+// Per-frame paths allocate nothing after warm-up: operator new is counted across the whole test
+// executable, and the counter must not move while frames flow (ring push/pop, preview resize, the
+// capture thread decoding a file into recycled ring buffers). FFmpeg's own av_malloc of compressed
+// packets is outside operator new and outside our control (see media/video_reader.h).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <thread>
+
+#include "runtime/frame_ring.h"
+#include "runtime/preview.h"
+#include "runtime/source.h"
+#include "support/test_support.h"
+
+namespace {
+std::atomic<uint64_t> g_allocations{0};
+}
+
+void* operator new(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size ? size : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace facepipe::runtime {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(Allocation, RingAndPreviewAfterWarmUp) {
+  FrameRing<CapturedFrame> ring(4);
+  CapturedFrame out;
+  media::Image preview(304, 540, media::PixelFormat::kBGR8);
+  PreviewScaler scaler;
+  auto cycle = [&] {
+    ring.staging().image.reset(720, 1280, media::PixelFormat::kBGR8);
+    ring.push();
+    if (ring.try_pop(out)) scaler.resize(out.image.view(), preview.view());
+  };
+  for (int i = 0; i < 20; ++i) cycle();  // every buffer has seen the size
+  const uint64_t before = g_allocations.load();
+  for (int i = 0; i < 200; ++i) cycle();
+  EXPECT_EQ(g_allocations.load() - before, 0u);
+}
+
+TEST(Allocation, CaptureThreadDecodingAFile) {
+  const auto video = test::testdata_dir() / "video" / "talking_man_glasses_720x1280.mp4";
+  FACEPIPE_REQUIRE_FILE(video);
+  FrameRing<CapturedFrame> ring(4);
+  SourceOptions o;
+  o.source = video.string();
+  o.realtime = false;
+  o.loop = false;  // a rewind may allocate inside the demuxer's seek; not per frame
+  CaptureThread capture("t", o, ring);
+  capture.start();
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (capture.stats().frames.load() < 50 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  const uint64_t before = g_allocations.load();
+  const uint64_t frames_before = capture.stats().frames.load();
+  while (capture.stats().frames.load() < frames_before + 150 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  const uint64_t allocations = g_allocations.load() - before;
+  const uint64_t frames = capture.stats().frames.load() - frames_before;
+  capture.stop();
+  ASSERT_GE(frames, 150u) << capture.last_error();
+  EXPECT_EQ(allocations, 0u) << "operator new calls while 150 frames were captured";
+}
+
+}  // namespace
+}  // namespace facepipe::runtime
