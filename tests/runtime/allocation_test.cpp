@@ -10,7 +10,9 @@
 #include <thread>
 
 #include "runtime/frame_ring.h"
+#include "ipc/test_instance.h"
 #include "runtime/preview.h"
+#include "runtime/runtime.h"
 #include "runtime/source.h"
 #include "support/test_support.h"
 
@@ -69,6 +71,39 @@ TEST(Allocation, CaptureThreadDecodingAFile) {
   capture.stop();
   ASSERT_GE(frames, 150u) << capture.last_error();
   EXPECT_EQ(allocations, 0u) << "operator new calls while 150 frames were captured";
+}
+
+// The whole per-frame path of one camera: capture, FacePipeline::process_frame (tracking the
+// sample's face), preview, ShmWriter::publish.
+TEST(Allocation, CameraWorkerPerFramePath) {
+  const auto video = test::testdata_dir() / "video" / "talking_man_glasses_720x1280.mp4";
+  FACEPIPE_REQUIRE_FILE(video);
+  test::SegmentCleanup cleanup(test::unique_instance("alloc"));
+  CameraConfig camera;
+  camera.id = "cam0";
+  camera.source = video.string();
+  camera.realtime = false;
+  camera.loop = false;
+  GpuConfig gpu;
+  gpu.models_dir = test::models_dir().string();
+  CameraWorker worker(cleanup.instance(), camera, gpu);
+  worker.start();
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  auto published = [&] { return worker.pipeline_stats().frames.load(); };
+  while (published() < 40 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  const uint64_t before = g_allocations.load();
+  const uint64_t frames_before = published();
+  while (published() < frames_before + 60 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  const uint64_t allocations = g_allocations.load() - before;
+  const uint64_t frames = published() - frames_before;
+  const uint64_t faces = worker.pipeline_stats().faces.load();
+  worker.request_stop();
+  worker.join();
+  ASSERT_GE(frames, 60u);
+  EXPECT_GT(faces, 90u);
+  EXPECT_EQ(worker.pipeline_stats().errors.load(), 0u);
+  EXPECT_EQ(allocations, 0u) << "operator new calls while 60 frames went through the camera";
 }
 
 }  // namespace

@@ -135,6 +135,26 @@ TEST(FacepipeRun, SampleVideoPublishesTracksServesMetricsAndStopsOnSigterm) {
   fs::remove(log);
 }
 
+TEST(FacepipeRun, SigintAndTimeLimitEndCleanly) {
+  FACEPIPE_REQUIRE_FILE(sample_video());
+  ChildProcesses children(unique_instance("runint"));
+  const std::vector<std::string> base = {facepipe_binary(), "run", "--instance", children.instance(), "--models",
+                                         models_dir().string()};
+  const pid_t a = children.spawn(base, {}, "/dev/null");
+  ipc::ShmReader reader(children.instance(), "cam0");
+  ASSERT_GE(observe(reader, 5, 60s).frames, 5);
+  const int status = children.kill_and_reap(a, SIGINT, 2000ms);
+  EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_TRUE(ipc::list_segments(children.instance()).empty());
+
+  auto timed = base;
+  timed.insert(timed.end(), {"--seconds", "1.5"});
+  const pid_t b = children.spawn(timed, {}, "/dev/null");
+  const int timed_status = children.wait_exit(b, 60s);
+  EXPECT_TRUE(timed_status != -1 && WIFEXITED(timed_status) && WEXITSTATUS(timed_status) == 0);
+  EXPECT_TRUE(ipc::list_segments(children.instance()).empty());
+}
+
 // Runs facepipe run with a config and returns (exit status, log).
 std::pair<int, std::string> run_with_config(ChildProcesses& children, const std::string& toml) {
   const fs::path config = temp_file("cams.toml");
