@@ -1,6 +1,7 @@
 // A fixed ring of preallocated frames between one capture thread (producer) and one pipeline thread
 // (consumer). "Latest frame wins": when the ring is full the writer overwrites the oldest frame and
 // counts a drop, so a slow pipeline never blocks capture and never sees stale frames pile up.
+// (Producers that would rather wait, files read as fast as possible, use wait_for_space first.)
 //
 // Ownership moves by swapping, never by copying pixels: the writer fills its private `staging()`
 // frame, push() swaps it into the ring (getting an old buffer back in exchange), and pop() swaps the
@@ -15,10 +16,12 @@
 // The condition variable lets the consumer sleep instead of polling.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -80,7 +83,20 @@ class FrameRing {
     swap(slots_[head_ & mask_], out);
     ++head_;
     ++counters_.popped;
+    lock.unlock();
+    space_.notify_one();
     return true;
+  }
+
+  // For producers that prefer back-pressure to drops (files read as fast as the pipeline goes):
+  // waits until fewer than `max_queued` frames (at most capacity) wait in the ring. A small
+  // max_queued keeps capture-to-publish latency at a frame or two instead of a full ring.
+  // False on timeout or close().
+  template <typename Rep, typename Period>
+  bool wait_for_space(std::chrono::duration<Rep, Period> timeout, size_t max_queued = std::numeric_limits<size_t>::max()) {
+    const size_t limit = std::min(max_queued, slots_.size());
+    std::unique_lock lock(mutex_);
+    return space_.wait_for(lock, timeout, [&] { return tail_ - head_ < limit || closed_; }) && !closed_;
   }
   bool try_pop(Frame& out) { return pop(out, std::chrono::nanoseconds(0)); }
 
@@ -91,6 +107,7 @@ class FrameRing {
       closed_ = true;
     }
     ready_.notify_all();
+    space_.notify_all();
   }
 
   size_t size() const {
@@ -104,7 +121,8 @@ class FrameRing {
 
  private:
   mutable std::mutex mutex_;
-  std::condition_variable ready_;
+  std::condition_variable ready_;  // consumer waits for frames
+  std::condition_variable space_;  // back-pressured producer waits for a free slot
   std::vector<Frame> slots_;
   Frame staging_{};
   size_t mask_;

@@ -256,6 +256,11 @@ void CaptureThread::run() {
 
     // ---- read loop: the per-frame path (no allocation once frame sizes are stable).
     while (!stopping_.load()) {
+      // A file read as fast as possible goes at the pipeline's pace: wait for a free slot instead of
+      // decoding frames only to drop them (which would also fill the ring with stale frames).
+      if (!paced && !source->is_live()) {
+        if (!ring_.wait_for_space(std::chrono::milliseconds(100), 2)) continue;
+      }
       CapturedFrame& frame = ring_.staging();
       double media_time = 0;
       Status st = source->read(frame.image, media_time);

@@ -51,7 +51,7 @@ SourceKind classify_source(const std::string& source);
 struct SourceOptions {
   std::string source;
   bool loop = true;          // files and folders start again at the end
-  bool realtime = true;      // pace files / folders to their frame rate
+  bool realtime = true;      // pace files / folders to their frame rate; false: as fast as the consumer pops
   double fps_cap = 0;        // frames above this rate are skipped (0: none)
   double folder_fps = 10;    // pace of an image folder
   int io_timeout_ms = 3000;  // network / device: no data this long = reconnect

@@ -41,6 +41,24 @@ TEST(FrameRing, FifoThenDropOldestWhenFull) {
   EXPECT_EQ(c.popped, 4u);
 }
 
+TEST(FrameRing, WaitForSpace) {
+  FrameRing<Item> ring(2);
+  EXPECT_TRUE(ring.wait_for_space(std::chrono::milliseconds(0)));
+  ring.push();
+  ring.push();
+  EXPECT_FALSE(ring.wait_for_space(std::chrono::milliseconds(10)));
+  std::thread consumer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    Item out;
+    (void)ring.try_pop(out);
+  });
+  EXPECT_TRUE(ring.wait_for_space(std::chrono::seconds(5)));
+  consumer.join();
+  EXPECT_FALSE(ring.wait_for_space(std::chrono::milliseconds(10), 1));  // one frame still queued
+  ring.close();
+  EXPECT_FALSE(ring.wait_for_space(std::chrono::seconds(5)));
+}
+
 TEST(FrameRing, CloseWakesTheConsumer) {
   FrameRing<Item> ring(2);
   std::thread closer([&] {

@@ -92,6 +92,7 @@ TEST(CaptureThread, UnpacedVideoLoopsWithIncreasingTimestamps) {
   capture.stop();
   EXPECT_TRUE(consumer.ordered) << "timestamps must keep increasing across the loop";
   EXPECT_EQ(capture.stats().reconnects.load(), 0u);
+  EXPECT_EQ(ring.counters().dropped, 0u) << "an unpaced file waits for the consumer instead of dropping";
 }
 
 TEST(CaptureThread, ImageFolderLoops) {
