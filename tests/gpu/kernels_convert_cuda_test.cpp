@@ -51,7 +51,7 @@ struct Frame {
 };
 
 Frame random_frame(FrameFormat format, int w, int h, int padding, uint32_t seed) {
-  Frame f{format, w, h, 0};
+  Frame f{format, w, h, 0, 0, {}, {}};
   const int64_t half = (w + 1) / 2;
   switch (format) {
     case FrameFormat::kBGR24:
@@ -72,7 +72,7 @@ std::vector<uint8_t> convert_gold(const Frame& f, ChannelOrder order) {
   std::vector<uint8_t> out(static_cast<size_t>(f.width) * f.height * 3);
   for (int y = 0; y < f.height; ++y) {
     for (int x = 0; x < f.width; ++x) {
-      uint8_t rgb[3];
+      uint8_t rgb[3] = {0, 0, 0};
       const uint8_t* row = f.plane0.data() + y * f.stride0;
       switch (f.format) {
         case FrameFormat::kBGR24: rgb[0] = row[x * 3 + 2], rgb[1] = row[x * 3 + 1], rgb[2] = row[x * 3]; break;

@@ -68,7 +68,7 @@ __global__ void warp_kernel(const WarpParams p) {
     const double x = static_cast<double>(ox), y = static_cast<double>(oy);
     const double fx = __dmul_rn(affine_row(m[0], m[1], m[2], x, y), 32.0);
     const double fy = __dmul_rn(affine_row(m[3], m[4], m[5], x, y), 32.0);
-    if (!isfinite(fx) || !isfinite(fy)) {
+    if (!(fabs(fx) <= 1.7976931348623157e308) || !(fabs(fy) <= 1.7976931348623157e308)) {  // NaN or infinite
       dst[0] = dst[1] = dst[2] = p.offset;
       return;
     }
@@ -97,7 +97,7 @@ __global__ void warp_kernel(const WarpParams p) {
     const double xc = static_cast<double>(ox) + 0.5, yc = static_cast<double>(oy) + 0.5;
     const double x = affine_row(m[0], m[1], m[2], xc, yc);
     const double y = affine_row(m[3], m[4], m[5], xc, yc);
-    if (p.zero_border && (x < 0.0 || x >= W || y < 0.0 || y >= H || isnan(x) || isnan(y))) {
+    if (p.zero_border && (x < 0.0 || x >= W || y < 0.0 || y >= H || x != x || y != y)) {
       dst[0] = dst[1] = dst[2] = p.offset;
       return;
     }
