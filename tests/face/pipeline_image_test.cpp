@@ -11,6 +11,7 @@
 
 #include "face/pipeline/face_pipeline.h"
 #include "media/image_io.h"
+#include "media/kernel_view.h"
 #include "support/test_support.h"
 
 namespace facepipe::face {
@@ -40,10 +41,6 @@ std::vector<ReferenceFace> load_reference(const nlohmann::json& j) {
   return faces;
 }
 
-kernels::ImageView view_of(const media::Image& image) {
-  return kernels::ImageView{image.data(), image.width(), image.height(), static_cast<int64_t>(image.stride()), 3,
-                            kernels::ChannelOrder::kRGB};
-}
 
 struct FaceDeviation {
   double landmark_iod = 0;  // mean (x, y) distance / IOD
@@ -117,7 +114,7 @@ TEST(FacePipelineImage, BlazeFacePathMatchesMediaPipe) {
     std::ifstream f(ref_dir / (stem + ".json"));
     const auto refs = load_reference(nlohmann::json::parse(f));
     const media::Image image = media::decode_image_file(png);
-    ASSERT_TRUE(pipeline.process_image(view_of(image)).is_ok()) << stem;
+    ASSERT_TRUE(pipeline.process_image(media::kernel_view(image)).is_ok()) << stem;
     const auto faces = pipeline.faces();
     std::printf("[pipeline] %-32s faces: ours %zu, MediaPipe %zu\n", stem.c_str(), faces.size(), refs.size());
     EXPECT_EQ(faces.size(), refs.size()) << stem;
@@ -159,10 +156,6 @@ media::Image decoded(const char* stem) {
   return media::decode_image_file(test::reference_dir() / "mediapipe" / "decoded" / (std::string(stem) + ".png"));
 }
 
-kernels::ImageView as_view(const media::Image& image) {
-  return kernels::ImageView{image.data(), image.width(), image.height(), static_cast<int64_t>(image.stride()), 3,
-                            kernels::ChannelOrder::kRGB};
-}
 
 TEST(FacePipelineImage, LandmarkNetworkV1GivesPointsButNoBlendshapes) {
   FACEPIPE_REQUIRE_FILE(test::models_dir() / "face_landmark_468.tflite");
@@ -175,8 +168,8 @@ TEST(FacePipelineImage, LandmarkNetworkV1GivesPointsButNoBlendshapes) {
   EXPECT_EQ(v1.landmark_count(), kNumLandmarksV1);
   EXPECT_FALSE(v1.has_blendshapes());
   const media::Image image = decoded("glasses_frontal");
-  ASSERT_TRUE(v1.process_image(as_view(image)).is_ok());
-  ASSERT_TRUE(v2.process_image(as_view(image)).is_ok());
+  ASSERT_TRUE(v1.process_image(media::kernel_view(image)).is_ok());
+  ASSERT_TRUE(v2.process_image(media::kernel_view(image)).is_ok());
   ASSERT_EQ(v1.faces().size(), 1u);
   const FaceResult& a = v1.faces()[0];
   const FaceResult& b = v2.faces()[0];
@@ -202,7 +195,7 @@ TEST(FacePipelineImage, FullRangeDetectorFindsTheSmallFace) {
   config.detector = DetectorKind::kBlazeFaceFullRange;
   FacePipeline pipeline(config);
   // MediaPipe's short-range detector finds no face here (reference: 0); the full-range one does.
-  ASSERT_TRUE(pipeline.process_image(as_view(decoded("single_small_40px"))).is_ok());
+  ASSERT_TRUE(pipeline.process_image(media::kernel_view(decoded("single_small_40px"))).is_ok());
   ASSERT_GE(pipeline.faces().size(), 1u);
   const FaceResult& f = pipeline.faces()[0];
   std::printf("[pipeline] full range on single_small_40px: %zu face(s), first %.0fx%.0f px at (%.0f, %.0f)\n",
