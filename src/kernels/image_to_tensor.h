@@ -63,9 +63,10 @@ enum class BorderMode : uint8_t { kZero, kReplicate };
 //    (GPU texture sampling; what shared/reference/mediapipe/raw's input tensors were made with).
 //  * kOpenCv: MediaPipe's CPU ImageToTensor (cv::warpPerspective, INTER_LINEAR): the rectangle's
 //    corners map to the output's corners in OpenCV's integer-centred pixel coordinates (half an
-//    output pixel, in image units, away from kPixelCentres), sample positions quantized to 1/32
-//    pixel and the interpolated value rounded to 8 bits before normalization. The face pipeline
-//    uses this: it reproduces MediaPipe's landmarks to ~0.01% of the inter-ocular distance.
+//    output pixel, in image units, away from kPixelCentres), the matrix is computed as OpenCV
+//    computes it, sample positions are quantized to 1/32 pixel, weights are 15-bit integers and the
+//    interpolated value is rounded to 8 bits before normalization. The face pipeline uses this: it
+//    reproduces MediaPipe's landmarks to 0.001-0.03% of the inter-ocular distance.
 enum class Sampling : uint8_t { kPixelCentres, kOpenCv };
 
 struct TensorFormat {
