@@ -107,9 +107,12 @@ double tolerance(Sampling s) { return s == Sampling::kOpenCv ? 0.0 : 1e-5; }
 
 // ---- Host-side transforms (run without a GPU) ------------------------------------------------
 
-// warp_transform_for_rect must give the matrix that the CPU's warp_to_tensor uses internally: the
-// CPU's affine path with it reproduces the CPU's rect path exactly.
-TEST(KernelsCudaHost, TransformForRectMatchesCpuRectPath) {
+// sampling_matrix_for_rect against the CPU: for kPixelCentres it is the CPU's transform exactly (the
+// CPU's affine path with it reproduces the rect path bit for bit); for kOpenCv (whose CPU matrix is
+// file-local) its last row is (0, 0, 1) up to the rounding of the float corners (which makes tiny
+// rectangles measurably projective, as in OpenCV), so only that is checked and the affine-path
+// difference is printed. The bit-exact check of kOpenCv is the GPU test below.
+TEST(KernelsCudaHost, SamplingMatrixMatchesCpuRectPath) {
   const HostImage img = random_image(97, 61, 3, 2, ChannelOrder::kBGR, 11);
   for (Sampling s : {Sampling::kOpenCv, Sampling::kPixelCentres}) {
     for (const RectCase& rc : kRects) {
@@ -117,11 +120,19 @@ TEST(KernelsCudaHost, TransformForRectMatchesCpuRectPath) {
       const RotatedRect rect = rect_for(rc, img.width, img.height);
       std::vector<float> a(33 * 21 * 3), b(33 * 21 * 3);
       ASSERT_TRUE(warp_to_tensor(img.view(), rect, f, a.data()).is_ok());
-      AffineTransform t;
-      ASSERT_TRUE(cuda::warp_transform_for_rect(rect, f, t).is_ok());
+      cuda::SamplingMatrix m;
+      ASSERT_TRUE(cuda::sampling_matrix_for_rect(rect, f, m).is_ok());
+      const AffineTransform t{{m[0], m[1], m[2], m[3], m[4], m[5]}};
       ASSERT_TRUE(warp_affine_to_tensor(img.view(), t, f, b.data()).is_ok());
       const Diff d = diff(a.data(), b.data(), a.size());
-      EXPECT_EQ(d.mismatches, 0u) << name(s) << " " << rc.label;
+      std::printf("[kernels-cuda] host matrix %-7s %-11s last row (%.3g, %.3g, 1%+.3g) affine-path max_abs=%.3g mismatches=%zu\n",
+                  name(s), rc.label, m[6], m[7], m[8] - 1.0, d.max_abs, d.mismatches);
+      if (s == Sampling::kPixelCentres) {
+        EXPECT_EQ(d.mismatches, 0u) << rc.label;
+      }
+      EXPECT_NEAR(m[6], 0.0, 1e-6) << rc.label;
+      EXPECT_NEAR(m[7], 0.0, 1e-6) << rc.label;
+      EXPECT_NEAR(m[8], 1.0, 1e-4) << rc.label;
     }
   }
 }
@@ -140,8 +151,8 @@ TEST(KernelsCudaHost, ArgumentErrorsAreStatuses) {
   EXPECT_EQ(cuda::warp_to_tensor_cuda(img, bad, f, &dummy, nullptr).code(), StatusCode::kInvalidArgument);
   img.channels = 2;
   EXPECT_EQ(cuda::warp_to_tensor_cuda(img, AffineTransform{}, f, &dummy, nullptr).code(), StatusCode::kUnsupported);
-  AffineTransform t;
-  EXPECT_EQ(cuda::warp_transform_for_rect(RotatedRect{1, 1, 0, 1, 0}, f, t).code(), StatusCode::kInvalidArgument);
+  cuda::SamplingMatrix m;
+  EXPECT_EQ(cuda::sampling_matrix_for_rect(RotatedRect{1, 1, 0, 1, 0}, f, m).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(cuda::warp_batch_to_tensor_cuda(nullptr, 3, f, &dummy, nullptr).code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(cuda::warp_batch_to_tensor_cuda(nullptr, 0, f, &dummy, nullptr).is_ok());
   PlanarTensorFormat pf{16, 16, 16, 16};
@@ -176,11 +187,9 @@ TEST(KernelsCudaWarp, MatchesCpuGoldOnOddImages) {
             const size_t n = static_cast<size_t>(ow) * oh * 3;
             std::vector<float> gold(n);
             ASSERT_TRUE(warp_to_tensor(img.view(), rect, f, gold.data()).is_ok());
-            AffineTransform t;
-            ASSERT_TRUE(cuda::warp_transform_for_rect(rect, f, t).is_ok());
             DeviceBuffer out(n * sizeof(float));
             FACEPIPE_CUDA_THROW(cudaMemset(out.get(), 0xFF, out.bytes()));  // NaN sentinel: every element written
-            const Status st = cuda::warp_to_tensor_cuda(dev.view, t, f, out.as<float>(), stream.get());
+            const Status st = cuda::warp_rect_to_tensor_cuda(dev.view, rect, f, out.as<float>(), stream.get());
             ASSERT_TRUE(st.is_ok()) << st.message();
             FACEPIPE_CUDA_THROW(cudaStreamSynchronize(stream.get()));
             const std::vector<float> got = download(out, n);

@@ -8,6 +8,7 @@
 
 #include <cuda_runtime.h>
 
+#include <array>
 #include <cstdint>
 
 #include "common/status.h"
@@ -37,26 +38,38 @@ Status validate(const DeviceImageView& image);
 
 // ---- Warps into NHWC float tensors -------------------------------------------------------------
 
-// The output→image transform that the CPU's warp_to_tensor(image, rect, format) samples with, for
-// format.sampling (continuous coordinates for kPixelCentres, OpenCV's integer-centred ones, built
-// as forward map then inverse, for kOpenCv). Host code; fails on a degenerate rectangle.
-Status warp_transform_for_rect(const RotatedRect& rect, const TensorFormat& format, AffineTransform& out);
+// The output→image sampling matrix, 3x3 row-major (x, y, w) = M (ox, oy, 1): for Sampling::kOpenCv
+// the projective matrix that the CPU's warp_to_tensor builds (cv::getPerspectiveTransform on the
+// rectangle's corners, then the cofactor inverse: OpenCV coordinates on both sides), for
+// kPixelCentres rect_to_image_transform with the row (0, 0, 1). Host code; fails on a degenerate
+// rectangle.
+using SamplingMatrix = std::array<double, 9>;
+Status sampling_matrix_for_rect(const RotatedRect& rect, const TensorFormat& format, SamplingMatrix& out);
+// An affine output→image transform as a sampling matrix (what warp_affine_to_tensor samples with).
+SamplingMatrix sampling_matrix_from_affine(const AffineTransform& t);
 
-// One crop: warp_affine_to_tensor(image, output_to_image, format) on the GPU. `out_device` receives
-// format.height * format.width * 3 floats. Bit-identical to the CPU for Sampling::kOpenCv, within
-// 1e-5 for kPixelCentres.
+// One crop: the CPU's warp_affine_to_tensor(image, output_to_image, format) on the GPU.
+// `out_device` receives format.height * format.width * 3 floats. Bit-identical to the CPU for
+// Sampling::kOpenCv, within 1e-5 for kPixelCentres.
 Status warp_to_tensor_cuda(const DeviceImageView& image, const AffineTransform& output_to_image,
                            const TensorFormat& format, float* out_device, cudaStream_t stream);
+// The CPU's warp_to_tensor(image, rect, format) on the GPU (sampling_matrix_for_rect, then the warp).
+Status warp_rect_to_tensor_cuda(const DeviceImageView& image, const RotatedRect& rect, const TensorFormat& format,
+                                float* out_device, cudaStream_t stream);
 
-// One crop of a batched warp: its source image and its output→image transform.
+// One crop of a batched warp: its source image and its sampling matrix.
 struct WarpCrop {
   DeviceImageView image;
-  double m[6];  // AffineTransform::m
+  double m[9];  // SamplingMatrix
 };
 
-// Fills `crop` from a host image view and a rectangle (warp_transform_for_rect).
+// Fills `crop` from a device image view and a rectangle (sampling_matrix_for_rect). Host code.
 Status make_warp_crop(const DeviceImageView& image, const RotatedRect& rect, const TensorFormat& format,
                       WarpCrop& crop);
+
+// One crop record, passed by value (no device copy of the record needed).
+Status warp_crop_to_tensor_cuda(const WarpCrop& crop, const TensorFormat& format, float* out_device,
+                                cudaStream_t stream);
 
 // N crops, possibly from different images, into one [N, H, W, 3] tensor in one launch.
 // `crops_device` points at `count` WarpCrop records in device memory (the caller stages them, e.g.

@@ -1,12 +1,14 @@
 // warp_to_tensor on the GPU: one thread per output pixel, one grid layer (blockIdx.z) per crop.
 //
-// Sampling::kOpenCv must be bit-identical to the CPU gold (kernels/image_to_tensor.cpp), so the
-// sample position is computed in double with the same operations in the same order as the CPU's
-// compiled code: GCC contracts `m0 * x + m1 * y + m2` (its default -ffp-contract=fast) into
-// fma(m0, x, m1 * y) + m2, and so do we, explicitly (__dmul_rn / __dadd_rn are never contracted by
-// nvcc). Positions round to 1/32 pixel with rint (ties to even, as std::nearbyint in the default
-// rounding mode), and the 15-bit weights are rebuilt from the same float expressions as the CPU's
-// table, then integer-accumulated and rounded like it.
+// Sampling::kOpenCv must be bit-identical to the CPU gold (kernels/image_to_tensor.cpp), so sample
+// positions are computed in double with the same operations in the same order as the CPU's
+// compiled code. The gold evaluates them as cv::warpPerspective does (from the start of a 64-pixel
+// block, then a perspective divide), and GCC contracts each `m0 * x + m1 * y + m2` (its default
+// -ffp-contract=fast, -march=x86-64-v3) into fma(m0, x, m1 * y) + m2 and each `b + m0 * x1` into
+// fma(m0, x1, b); the kernel writes exactly those with fma / __dmul_rn / __dadd_rn, which nvcc
+// never re-contracts. Positions round to 1/32 pixel with rint (ties to even, as std::nearbyint in
+// the default rounding mode); the 15-bit weights are rebuilt from the same float expressions as the
+// CPU's table, integer-accumulated and rounded like it.
 #include <cmath>
 
 #include "kernels/cuda/image_kernels.h"
@@ -25,10 +27,12 @@ struct WarpParams {
   ChannelOrder out_order = ChannelOrder::kRGB;
 };
 
-// The CPU gold's position expression, contracted the way its compiled code is.
+// The CPU gold's `a * x + b * y + c`, contracted the way its compiled code is.
 __device__ __forceinline__ double affine_row(double a, double b, double c, double x, double y) {
   return __dadd_rn(fma(a, x, __dmul_rn(b, y)), c);
 }
+
+constexpr double kDoubleMax = 1.7976931348623157e308;
 
 // Byte offset, within a source pixel, of output channel k.
 __device__ __forceinline__ int source_offset(ChannelOrder image_order, ChannelOrder out_order, int k) {
@@ -36,18 +40,20 @@ __device__ __forceinline__ int source_offset(ChannelOrder image_order, ChannelOr
 }
 
 // OpenCV's INTER_LINEAR weights for a 1/32-pixel fraction, as the CPU's OpenCvBilinearTable makes
-// them: float products, rounded to 15 bits, the rounding remainder added to the largest weight.
+// them: float products, rounded to 15 bits; the largest weight absorbs a shortfall of the sum
+// below 32768, the smallest an excess.
 __device__ __forceinline__ void opencv_weights(int fx, int fy, int w[4]) {
   const float ax = static_cast<float>(fx) / 32.f, ay = static_cast<float>(fy) / 32.f;
   const float bx = __fsub_rn(1.f, ax), by = __fsub_rn(1.f, ay);
   const float wf[4] = {__fmul_rn(bx, by), __fmul_rn(ax, by), __fmul_rn(bx, ay), __fmul_rn(ax, ay)};
-  int sum = 0, largest = 0;
+  int sum = 0, largest = 0, smallest = 0;
   for (int k = 0; k < 4; ++k) {
     w[k] = __float2int_rn(__fmul_rn(wf[k], 32768.f));
     sum += w[k];
     if (w[k] > w[largest]) largest = k;
+    if (w[k] < w[smallest]) smallest = k;
   }
-  w[largest] += 32768 - sum;
+  w[sum < 32768 ? largest : smallest] += 32768 - sum;
 }
 
 template <bool kOpenCv>
@@ -65,10 +71,18 @@ __global__ void warp_kernel(const WarpParams p) {
   for (int k = 0; k < 3; ++k) off[k] = source_offset(img.order, p.out_order, k);
 
   if constexpr (kOpenCv) {
-    const double x = static_cast<double>(ox), y = static_cast<double>(oy);
-    const double fx = __dmul_rn(affine_row(m[0], m[1], m[2], x, y), 32.0);
-    const double fy = __dmul_rn(affine_row(m[3], m[4], m[5], x, y), 32.0);
-    if (!(fabs(fx) <= 1.7976931348623157e308) || !(fabs(fy) <= 1.7976931348623157e308)) {  // NaN or infinite
+    // cv::warpPerspective's evaluation, as the CPU gold writes it.
+    const int block_x = ox / 64 * 64;
+    const double xb = static_cast<double>(block_x), x1 = static_cast<double>(ox - block_x);
+    const double y = static_cast<double>(oy);
+    const double bx = affine_row(m[0], m[1], m[2], xb, y);
+    const double by = affine_row(m[3], m[4], m[5], xb, y);
+    const double bw = affine_row(m[6], m[7], m[8], xb, y);
+    double scale_w = fma(m[6], x1, bw);
+    scale_w = scale_w != 0 ? __ddiv_rn(32.0, scale_w) : 0.0;
+    const double fx = __dmul_rn(fma(m[0], x1, bx), scale_w);
+    const double fy = __dmul_rn(fma(m[3], x1, by), scale_w);
+    if (!(fabs(fx) <= kDoubleMax) || !(fabs(fy) <= kDoubleMax)) {  // NaN or infinite
       dst[0] = dst[1] = dst[2] = p.offset;
       return;
     }
@@ -158,16 +172,15 @@ WarpParams params_for(const TensorFormat& format, float* out) {
 
 }  // namespace
 
-Status warp_to_tensor_cuda(const DeviceImageView& image, const AffineTransform& output_to_image,
-                           const TensorFormat& format, float* out_device, cudaStream_t stream) {
-  FACEPIPE_RETURN_IF_ERROR(validate(image));
+Status warp_crop_to_tensor_cuda(const WarpCrop& crop, const TensorFormat& format, float* out_device,
+                                cudaStream_t stream) {
+  FACEPIPE_RETURN_IF_ERROR(validate(crop.image));
   FACEPIPE_RETURN_IF_ERROR(validate_format(format));
   if (out_device == nullptr) return Status::error(StatusCode::kInvalidArgument, "warp_to_tensor_cuda: null output");
-  for (double v : output_to_image.m)
-    if (!std::isfinite(v)) return Status::error(StatusCode::kInvalidArgument, "warp_to_tensor_cuda: non-finite transform");
+  for (double v : crop.m)
+    if (!std::isfinite(v)) return Status::error(StatusCode::kInvalidArgument, "warp_to_tensor_cuda: non-finite matrix");
   WarpParams p = params_for(format, out_device);
-  p.single.image = image;
-  for (int k = 0; k < 6; ++k) p.single.m[k] = output_to_image.m[static_cast<size_t>(k)];
+  p.single = crop;
   return launch_warp(p, 1, format.sampling == Sampling::kOpenCv, stream);
 }
 
