@@ -339,7 +339,7 @@ TEST(KernelsCudaResize, PlanarBilinearMatchesCpuGold) {
     f.content_width = c.content_width;
     f.content_height = c.content_height;
     f.order = c.order;
-    f.scale = {1.0f, 0.5f, 2.0f};
+    f.scale = {1.0f, 0.5f, 1.0f};  // RetinaFace uses 1; one plane scaled to check the per-plane path
     f.pad_value = 0.25f;
     const size_t n = 3 * static_cast<size_t>(c.width) * c.height;
     std::vector<float> gold(n);
