@@ -215,12 +215,10 @@ Status run_warp(const ImageView& image, const AffineTransform& affine, const std
   return Status::ok();
 }
 
-// MediaPipe's OpenCV converter takes the rectangle's corners from cv::RotatedRect::points (in
-// float, the centre read as OpenCV integer-centred coordinates), maps them onto the output's
-// corners with cv::getPerspectiveTransform (an 8x8 linear system solved by Gaussian elimination
-// with partial pivoting) and lets cv::warpPerspective invert that 3x3 matrix (cofactors over the
-// determinant). The same steps in the same order give the same last bits, which decide how
-// positions exactly halfway between two 1/32 steps round.
+}  // namespace
+
+// The same steps in the same order as OpenCV give the same last bits, which decide how positions
+// exactly halfway between two 1/32 steps round.
 std::array<double, 9> opencv_sampling_matrix(const RotatedRect& rect, int out_width, int out_height) {
   const double angle = static_cast<float>(rect.rotation * 180.0 / M_PI) * M_PI / 180.0;
   const float b = static_cast<float>(std::cos(angle)) * 0.5f, a = static_cast<float>(std::sin(angle)) * 0.5f;
@@ -277,6 +275,8 @@ std::array<double, 9> opencv_sampling_matrix(const RotatedRect& rect, int out_wi
           (M[5] * M[6] - M[3] * M[8]) * inv, (M[0] * M[8] - M[2] * M[6]) * inv, (M[2] * M[3] - M[0] * M[5]) * inv,
           (M[3] * M[7] - M[4] * M[6]) * inv, (M[1] * M[6] - M[0] * M[7]) * inv, (M[0] * M[4] - M[1] * M[3]) * inv};
 }
+
+namespace {
 
 Status warp_to_tensor_opencv(const ImageView& image, const RotatedRect& rect, const TensorFormat& format,
                              float* out, ThreadPool* pool) {

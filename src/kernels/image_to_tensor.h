@@ -97,6 +97,13 @@ Status warp_to_tensor(const ImageView& image, const RotatedRect& rect, const Ten
 Status warp_affine_to_tensor(const ImageView& image, const AffineTransform& output_to_image,
                              const TensorFormat& format, float* out, ThreadPool* pool = nullptr);
 
+// Sampling::kOpenCv's output -> image map (3x3, row-major, OpenCV integer-centred coordinates on
+// both sides), built as MediaPipe's OpenCV converter builds it: the rectangle's corners in float
+// (cv::RotatedRect::points), cv::getPerspectiveTransform's 8x8 Gaussian elimination with partial
+// pivoting, then the 3x3 inverse from cofactors. The CPU and CUDA warps both use it, so their
+// sample positions agree to the last bit.
+std::array<double, 9> opencv_sampling_matrix(const RotatedRect& rect, int out_width, int out_height);
+
 // MediaPipe's PadRoi(keep_aspect_ratio=true) applied to the whole image: the rectangle, centred on
 // the image, with the tensor's aspect ratio, that just contains the image. For a 1024x956 image and
 // a square tensor: centre (512, 478), 1024 x 1024.
