@@ -42,6 +42,8 @@ struct WarpJob {
   float* out;
   int src_offsets[3];  // byte offset of output channel k within a source pixel
   bool quantize = false;  // Sampling::kOpenCv
+  // Sampling::kOpenCv: the output -> image map as cv::warpPerspective holds it (3x3, row-major).
+  std::array<double, 9> projective{};
 };
 
 // OpenCV's INTER_LINEAR remap in fixed point, as MediaPipe's CPU ImageToTensor runs it: sample
@@ -56,13 +58,16 @@ struct OpenCvBilinearTable {
         const float ax = static_cast<float>(fx) / 32.f, ay = static_cast<float>(fy) / 32.f;
         const float w[4] = {(1.f - ax) * (1.f - ay), ax * (1.f - ay), (1.f - ax) * ay, ax * ay};
         auto& iw = weights[static_cast<size_t>(fy * 32 + fx)];
-        int sum = 0, largest = 0;
+        int sum = 0, largest = 0, smallest = 0;
         for (int k = 0; k < 4; ++k) {
           iw[static_cast<size_t>(k)] = static_cast<int32_t>(std::lrint(w[k] * 32768.f));
           sum += iw[static_cast<size_t>(k)];
           if (iw[static_cast<size_t>(k)] > iw[static_cast<size_t>(largest)]) largest = k;
+          if (iw[static_cast<size_t>(k)] < iw[static_cast<size_t>(smallest)]) smallest = k;
         }
-        iw[static_cast<size_t>(largest)] += 32768 - sum;
+        // Rounding leaves the sum off by a unit or two: the largest weight absorbs a shortfall, the
+        // smallest an excess.
+        iw[static_cast<size_t>(sum < 32768 ? largest : smallest)] += 32768 - sum;
       }
     }
   }
@@ -72,7 +77,7 @@ void warp_rows_opencv(const WarpJob& job, int64_t row_begin, int64_t row_end) {
   static const OpenCvBilinearTable table;
   const ImageView& img = *job.image;
   const TensorFormat& fmt = *job.format;
-  const auto& m = job.transform->m;
+  const auto& m = job.projective;
   const int W = img.width, H = img.height, C = img.channels;
   const float scale = fmt.scale, offset = fmt.offset;
   const bool zero_border = fmt.border == BorderMode::kZero;
@@ -80,9 +85,18 @@ void warp_rows_opencv(const WarpJob& job, int64_t row_begin, int64_t row_end) {
   for (int64_t oy = row_begin; oy < row_end; ++oy) {
     float* dst = job.out + oy * fmt.width * 3;
     for (int ox = 0; ox < fmt.width; ++ox, dst += 3) {
-      // OpenCV coordinates (pixel centres at integers), in 1/32 pixel.
-      const double fx = (m[0] * ox + m[1] * oy + m[2]) * 32.0;
-      const double fy = (m[3] * ox + m[4] * oy + m[5]) * 32.0;
+      // OpenCV coordinates (pixel centres at integers), in 1/32 pixel, evaluated as
+      // cv::warpPerspective does: from the start of its 64-pixel block, then a perspective divide.
+      // The order of these operations decides which way sample positions exactly halfway between
+      // two 1/32 steps round.
+      const int block_x = ox / 64 * 64, x1 = ox - block_x;
+      const double bx = m[0] * block_x + m[1] * oy + m[2];
+      const double by = m[3] * block_x + m[4] * oy + m[5];
+      const double bw = m[6] * block_x + m[7] * oy + m[8];
+      double scale_w = bw + m[6] * x1;
+      scale_w = scale_w != 0 ? 32.0 / scale_w : 0.0;
+      const double fx = (bx + m[0] * x1) * scale_w;
+      const double fy = (by + m[3] * x1) * scale_w;
       if (!std::isfinite(fx) || !std::isfinite(fy)) {
         dst[0] = dst[1] = dst[2] = offset;
         continue;
@@ -163,6 +177,11 @@ void warp_rows(const WarpJob& job, int64_t row_begin, int64_t row_end) {
 
 }  // namespace
 
+namespace {
+Status run_warp(const ImageView& image, const AffineTransform& affine, const std::array<double, 9>& projective,
+                const TensorFormat& format, float* out, ThreadPool* pool);
+}  // namespace
+
 Status warp_affine_to_tensor(const ImageView& image, const AffineTransform& output_to_image,
                              const TensorFormat& format, float* out, ThreadPool* pool) {
   FACEPIPE_RETURN_IF_ERROR(validate(image));
@@ -172,7 +191,15 @@ Status warp_affine_to_tensor(const ImageView& image, const AffineTransform& outp
   for (double v : output_to_image.m)
     if (!std::isfinite(v)) return Status::error(StatusCode::kInvalidArgument, "warp_to_tensor: non-finite transform");
 
-  WarpJob job{&image, &output_to_image, &format, out, {}, format.sampling == Sampling::kOpenCv};
+  const auto& a = output_to_image.m;
+  return run_warp(image, output_to_image, {a[0], a[1], a[2], a[3], a[4], a[5], 0.0, 0.0, 1.0}, format, out, pool);
+}
+
+namespace {
+
+Status run_warp(const ImageView& image, const AffineTransform& affine, const std::array<double, 9>& projective,
+                const TensorFormat& format, float* out, ThreadPool* pool) {
+  WarpJob job{&image, &affine, &format, out, {}, format.sampling == Sampling::kOpenCv, projective};
   const RgbOffsets src = rgb_offsets(image.order);
   const RgbOffsets dst = rgb_offsets(format.order);
   // dst.r is the output slot of red; store the source offset of red there (and so on).
@@ -188,33 +215,78 @@ Status warp_affine_to_tensor(const ImageView& image, const AffineTransform& outp
   return Status::ok();
 }
 
+}  // namespace
+
+// The same steps in the same order as OpenCV give the same last bits, which decide how positions
+// exactly halfway between two 1/32 steps round.
+std::array<double, 9> opencv_sampling_matrix(const RotatedRect& rect, int out_width, int out_height) {
+  const double angle = static_cast<float>(rect.rotation * 180.0 / M_PI) * M_PI / 180.0;
+  const float b = static_cast<float>(std::cos(angle)) * 0.5f, a = static_cast<float>(std::sin(angle)) * 0.5f;
+  const float cx = rect.cx, cy = rect.cy, w = rect.width, h = rect.height;
+  std::array<float, 4> px{}, py{};
+  px[0] = cx - a * h - b * w;
+  py[0] = cy + b * h - a * w;
+  px[1] = cx + a * h - b * w;
+  py[1] = cy - b * h - a * w;
+  px[2] = 2 * cx - px[0];
+  py[2] = 2 * cy - py[0];
+  px[3] = 2 * cx - px[1];
+  py[3] = 2 * cy - py[1];
+  const float ow = static_cast<float>(out_width), oh = static_cast<float>(out_height);
+  const std::array<float, 4> qx{0, 0, ow, ow}, qy{oh, 0, 0, oh};  // bottom-left, top-left, top-right, bottom-right
+
+  double A[8][8] = {}, B[8];
+  for (int i = 0; i < 4; ++i) {
+    A[i][0] = A[i + 4][3] = px[static_cast<size_t>(i)];
+    A[i][1] = A[i + 4][4] = py[static_cast<size_t>(i)];
+    A[i][2] = A[i + 4][5] = 1;
+    A[i][6] = -static_cast<double>(px[static_cast<size_t>(i)]) * qx[static_cast<size_t>(i)];
+    A[i][7] = -static_cast<double>(py[static_cast<size_t>(i)]) * qx[static_cast<size_t>(i)];
+    A[i + 4][6] = -static_cast<double>(px[static_cast<size_t>(i)]) * qy[static_cast<size_t>(i)];
+    A[i + 4][7] = -static_cast<double>(py[static_cast<size_t>(i)]) * qy[static_cast<size_t>(i)];
+    B[i] = qx[static_cast<size_t>(i)];
+    B[i + 4] = qy[static_cast<size_t>(i)];
+  }
+  for (int i = 0; i < 8; ++i) {
+    int pivot = i;
+    for (int j = i + 1; j < 8; ++j)
+      if (std::fabs(A[j][i]) > std::fabs(A[pivot][i])) pivot = j;
+    if (pivot != i) {
+      for (int j = i; j < 8; ++j) std::swap(A[i][j], A[pivot][j]);
+      std::swap(B[i], B[pivot]);
+    }
+    const double d = -1 / A[i][i];
+    for (int j = i + 1; j < 8; ++j) {
+      const double alpha = A[j][i] * d;
+      for (int k = i + 1; k < 8; ++k) A[j][k] += alpha * A[i][k];
+      B[j] += alpha * B[i];
+    }
+  }
+  for (int i = 7; i >= 0; --i) {
+    double sum = B[i];
+    for (int k = i + 1; k < 8; ++k) sum -= A[i][k] * B[k];
+    B[i] = sum / A[i][i];
+  }
+  const double M[9] = {B[0], B[1], B[2], B[3], B[4], B[5], B[6], B[7], 1.0};
+  const double det = M[0] * (M[4] * M[8] - M[5] * M[7]) - M[1] * (M[3] * M[8] - M[5] * M[6]) +
+                     M[2] * (M[3] * M[7] - M[4] * M[6]);
+  const double inv = 1.0 / det;
+  return {(M[4] * M[8] - M[5] * M[7]) * inv, (M[2] * M[7] - M[1] * M[8]) * inv, (M[1] * M[5] - M[2] * M[4]) * inv,
+          (M[5] * M[6] - M[3] * M[8]) * inv, (M[0] * M[8] - M[2] * M[6]) * inv, (M[2] * M[3] - M[0] * M[5]) * inv,
+          (M[3] * M[7] - M[4] * M[6]) * inv, (M[1] * M[6] - M[0] * M[7]) * inv, (M[0] * M[4] - M[1] * M[3]) * inv};
+}
+
 namespace {
-// MediaPipe's OpenCV converter maps the rectangle's corners (cv::RotatedRect::points, taking the
-// centre as OpenCV integer-centred coordinates) onto the output's corners and lets
-// cv::warpPerspective invert that map. The sampling matrix here is built the same way, forward map
-// first, then inverted, in OpenCV coordinates on both sides: sample positions that fall exactly
-// between two 1/32 steps then round as OpenCV's do.
+
 Status warp_to_tensor_opencv(const ImageView& image, const RotatedRect& rect, const TensorFormat& format,
                              float* out, ThreadPool* pool) {
-  const double c = std::cos(static_cast<double>(rect.rotation)), s = std::sin(static_cast<double>(rect.rotation));
-  const double w = rect.width, h = rect.height;
-  // Top-left corner (rect frame) in image coordinates, and the rect's axes per output pixel.
-  const double x0 = rect.cx - 0.5 * c * w + 0.5 * s * h, y0 = rect.cy - 0.5 * s * w - 0.5 * c * h;
-  const double sx = static_cast<double>(format.width) / w, sy = static_cast<double>(format.height) / h;
-  // Forward: o = diag(sx, sy) * R^T * (p - p0).
-  const double f0 = c * sx, f1 = s * sx, f3 = -s * sy, f4 = c * sy;
-  const double f2 = -(f0 * x0 + f1 * y0), f5 = -(f3 * x0 + f4 * y0);
-  const double det = f0 * f4 - f1 * f3;
-  if (!(std::fabs(det) > 0)) return Status::error(StatusCode::kInvalidArgument, "warp_to_tensor: degenerate rectangle");
-  const double inv = 1.0 / det;
-  AffineTransform t;  // output (OpenCV coordinates) -> image (OpenCV coordinates)
-  t.m[0] = f4 * inv;
-  t.m[1] = -f1 * inv;
-  t.m[3] = -f3 * inv;
-  t.m[4] = f0 * inv;
-  t.m[2] = (f1 * f5 - f4 * f2) * inv;
-  t.m[5] = (f3 * f2 - f0 * f5) * inv;
-  return warp_affine_to_tensor(image, t, format, out, pool);
+  FACEPIPE_RETURN_IF_ERROR(validate(image));
+  if (out == nullptr) return Status::error(StatusCode::kInvalidArgument, "warp_to_tensor: null output");
+  const std::array<double, 9> m = opencv_sampling_matrix(rect, format.width, format.height);
+  for (double v : m)
+    if (!std::isfinite(v)) return Status::error(StatusCode::kInvalidArgument, "warp_to_tensor: degenerate rectangle");
+  const AffineTransform affine{{m[0], m[1], m[2], m[3], m[4], m[5]}};
+  return run_warp(image, affine, m, format, out, pool);
 }
 }  // namespace
 

@@ -63,9 +63,10 @@ enum class BorderMode : uint8_t { kZero, kReplicate };
 //    (GPU texture sampling; what shared/reference/mediapipe/raw's input tensors were made with).
 //  * kOpenCv: MediaPipe's CPU ImageToTensor (cv::warpPerspective, INTER_LINEAR): the rectangle's
 //    corners map to the output's corners in OpenCV's integer-centred pixel coordinates (half an
-//    output pixel, in image units, away from kPixelCentres), sample positions quantized to 1/32
-//    pixel and the interpolated value rounded to 8 bits before normalization. The face pipeline
-//    uses this: it reproduces MediaPipe's landmarks to ~0.01% of the inter-ocular distance.
+//    output pixel, in image units, away from kPixelCentres), the matrix is computed as OpenCV
+//    computes it, sample positions are quantized to 1/32 pixel, weights are 15-bit integers and the
+//    interpolated value is rounded to 8 bits before normalization. The face pipeline uses this: it
+//    reproduces MediaPipe's landmarks to 0.001-0.03% of the inter-ocular distance.
 enum class Sampling : uint8_t { kPixelCentres, kOpenCv };
 
 struct TensorFormat {
@@ -95,6 +96,13 @@ Status warp_to_tensor(const ImageView& image, const RotatedRect& rect, const Ten
 // continuous ones.
 Status warp_affine_to_tensor(const ImageView& image, const AffineTransform& output_to_image,
                              const TensorFormat& format, float* out, ThreadPool* pool = nullptr);
+
+// Sampling::kOpenCv's output -> image map (3x3, row-major, OpenCV integer-centred coordinates on
+// both sides), built as MediaPipe's OpenCV converter builds it: the rectangle's corners in float
+// (cv::RotatedRect::points), cv::getPerspectiveTransform's 8x8 Gaussian elimination with partial
+// pivoting, then the 3x3 inverse from cofactors. The CPU and CUDA warps both use it, so their
+// sample positions agree to the last bit.
+std::array<double, 9> opencv_sampling_matrix(const RotatedRect& rect, int out_width, int out_height);
 
 // MediaPipe's PadRoi(keep_aspect_ratio=true) applied to the whole image: the rectangle, centred on
 // the image, with the tensor's aspect ratio, that just contains the image. For a 1024x956 image and

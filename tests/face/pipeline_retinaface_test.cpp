@@ -11,6 +11,7 @@
 
 #include "face/pipeline/face_pipeline.h"
 #include "media/image_io.h"
+#include "media/kernel_view.h"
 #include "support/test_support.h"
 
 namespace facepipe::face {
@@ -47,8 +48,7 @@ TEST(FacePipelineRetinaFace, NativeSizeMatchesOnnxRuntimeReference) {
     const auto j = nlohmann::json::parse(f);
     const fs::path image_path = test::testdata_dir() / "images" / j.at("image").get<std::string>();
     const media::Image image = media::decode_image_file(image_path);
-    const kernels::ImageView view{image.data(), image.width(), image.height(), static_cast<int64_t>(image.stride()), 3,
-                                  kernels::ChannelOrder::kRGB};
+    const kernels::ImageView view = media::kernel_view(image);
     ASSERT_TRUE(pipeline.process_image(view).is_ok()) << image_path;
     std::vector<std::array<double, 4>> ref_boxes;
     std::vector<double> ref_scores;

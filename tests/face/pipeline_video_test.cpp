@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "face/pipeline/face_pipeline.h"
+#include "media/kernel_view.h"
 #include "media/video_reader.h"
 #include "support/test_support.h"
 
@@ -42,8 +43,7 @@ TEST(FacePipelineVideo, TrackingMatchesMediaPipeVideoMode) {
     std::ifstream f(ref_dir / name);
     const auto j = nlohmann::json::parse(f);
     const double w = j.at("width"), h = j.at("height");
-    const kernels::ImageView view{frame.image.data(), frame.image.width(), frame.image.height(),
-                                  static_cast<int64_t>(frame.image.stride()), 3, kernels::ChannelOrder::kRGB};
+    const kernels::ImageView view = media::kernel_view(frame.image);
     ASSERT_TRUE(pipeline.process_frame(view, static_cast<double>(frame.timestamp_ms) / 1000.0).is_ok());
     const auto faces = pipeline.faces();
     ASSERT_EQ(faces.size(), j.at("faceLandmarks").size()) << "frame " << i;

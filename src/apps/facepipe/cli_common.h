@@ -5,11 +5,15 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/ir/graph.h"
 #include "engine/ir/shape.h"
 
 namespace facepipe::cli {
+
+// The --detector choices (face::parse_detector understands each).
+inline const std::vector<std::string> kDetectorNames = {"blazeface", "blazeface-full", "retinaface"};
 
 // Options every subcommand that loads models understands.
 struct ModelOptions {

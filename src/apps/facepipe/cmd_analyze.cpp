@@ -18,6 +18,7 @@
 #include "face/output/face_records.h"
 #include "face/pipeline/face_pipeline.h"
 #include "media/image_io.h"
+#include "media/kernel_view.h"
 #include "media/video_reader.h"
 #include "media/video_writer.h"
 
@@ -50,12 +51,6 @@ bool is_image_path(const fs::path& p) {
   std::string ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
   return kImageExtensions.count(ext) > 0;
-}
-
-kernels::ImageView kernel_view(const media::Image& image) {
-  return kernels::ImageView{image.data(), image.width(), image.height(), static_cast<int64_t>(image.stride()), 3,
-                            image.format() == media::PixelFormat::kBGR8 ? kernels::ChannelOrder::kBGR
-                                                                        : kernels::ChannelOrder::kRGB};
 }
 
 void write_text_file(const fs::path& path, const std::string& text) {
@@ -93,7 +88,7 @@ class Analyzer {
     const media::Image image = media::decode_image_file(input, &info);
     if (info.grayscale_expanded || info.depth_reduced || info.palette_expanded || info.alpha_dropped)
       std::fprintf(stderr, "facepipe: note: %s: converted to 8-bit RGB (%s)\n", input.c_str(), info.summary().c_str());
-    const Status st = pipeline_.process_image(kernel_view(image));
+    const Status st = pipeline_.process_image(media::kernel_view(image));
     if (!st.is_ok()) throw Error(input.string() + ": " + st.message());
     const auto faces = pipeline_.faces();
 
@@ -142,7 +137,7 @@ class Analyzer {
     const auto start = std::chrono::steady_clock::now();
     Status st;
     while ((st = reader.read(frame)).is_ok()) {
-      const Status processed = pipeline_.process_frame(kernel_view(frame.image), frame.timestamp_ms / 1000.0);
+      const Status processed = pipeline_.process_frame(media::kernel_view(frame.image), frame.timestamp_ms / 1000.0);
       if (!processed.is_ok()) throw Error(input.string() + ": frame " + std::to_string(frame.index) + ": " + processed.message());
       const auto faces = pipeline_.faces();
       line.clear();
@@ -254,7 +249,7 @@ void register_analyze_commands(CLI::App& app) {
   cmd->add_option("inputs", o->inputs, "Images or videos (none: the bundled sample data)");
   cmd->add_option("--out", o->out, "Output directory (default: facepipe-out)");
   cmd->add_option("--detector", o->detector, "blazeface (MediaPipe's), blazeface-full (distant faces) or retinaface (small, crowded faces)")
-      ->check(CLI::IsMember({"blazeface", "blazeface-full", "retinaface"}));
+      ->check(CLI::IsMember(kDetectorNames));
   cmd->add_option("--max-faces", o->max_faces, "Most faces per image or frame (default 32; video: at most 32)")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--device", o->device, "cpu or cuda (default cpu)");

@@ -13,6 +13,7 @@
 #include "engine/cpu/cpu_plan.h"
 #include "face/pipeline/face_pipeline.h"
 #include "media/image_io.h"
+#include "media/kernel_view.h"
 #include "media/video_reader.h"
 #ifdef FACEPIPE_HAVE_CUDA
 #include "engine/cuda/cuda_plan.h"
@@ -240,8 +241,7 @@ void run_bench_pipeline(const BenchPipelineOptions& o) {
   for (int c = 0; c < o.cameras; ++c) cameras.push_back(std::make_unique<face::FacePipeline>(config));
 
   auto process = [&](face::FacePipeline& p, const media::Image& image, int64_t index) {
-    const kernels::ImageView view{image.data(), image.width(), image.height(), static_cast<int64_t>(image.stride()), 3,
-                                  kernels::ChannelOrder::kRGB};
+    const kernels::ImageView view = media::kernel_view(image);
     const Status st = video ? p.process_frame(view, static_cast<double>(index) / 30.0) : p.process_image(view);
     if (!st.is_ok()) throw Error(o.input + ": " + st.message());
   };
@@ -326,7 +326,7 @@ void register_bench_commands(CLI::App& app) {
   pipeline->add_option("--seconds", popts->seconds, "Timed duration (default 10)");
   pipeline->add_option("--resolution", popts->resolution, "Resize frames to WxH first (e.g. 1280x720)");
   pipeline->add_option("--detector", popts->detector, "blazeface, blazeface-full or retinaface")
-      ->check(CLI::IsMember({"blazeface", "blazeface-full", "retinaface"}));
+      ->check(CLI::IsMember(kDetectorNames));
   pipeline->add_option("--max-faces", popts->max_faces, "Most faces per frame (default 8)");
   pipeline->add_option("--frames", popts->frames, "Video frames held in memory (default 150)");
   pipeline->add_option("--threads", popts->threads, "CPU threads (default: all cores)");
