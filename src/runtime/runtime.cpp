@@ -3,17 +3,9 @@
 #include <filesystem>
 #include <sstream>
 
+#include "media/kernel_view.h"
+
 namespace facepipe::runtime {
-namespace {
-
-kernels::ImageView kernel_view(const media::Image& image) {
-  return kernels::ImageView{const_cast<uint8_t*>(image.data()), image.width(), image.height(),
-                            static_cast<int64_t>(image.stride()), 3,
-                            image.format() == media::PixelFormat::kBGR8 ? kernels::ChannelOrder::kBGR
-                                                                        : kernels::ChannelOrder::kRGB};
-}
-
-}  // namespace
 
 // ---- CameraWorker -----------------------------------------------------------------------------------
 
@@ -92,7 +84,7 @@ void CameraWorker::pipeline_loop() {
 
 Status CameraWorker::process(const CapturedFrame& frame) {
   if (frame.image.empty()) return Status::error(StatusCode::kInvalidArgument, "empty frame");
-  FACEPIPE_RETURN_IF_ERROR(pipeline_->process_frame(kernel_view(frame.image), frame.media_time_s));
+  FACEPIPE_RETURN_IF_ERROR(pipeline_->process_frame(media::kernel_view(frame.image), frame.media_time_s));
   media::ConstImageView preview_view{};
   if (preview_max_w_ > 0 && config_.preview) {
     int pw = 0, ph = 0;
