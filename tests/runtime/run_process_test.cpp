@@ -242,8 +242,8 @@ TEST(FacepipeRun, UnreachableStreamsAreNotFatalAndDoNotDelayShutdown) {
   fs::remove(log);
 }
 
-// An HTTP stream served by a local ffmpeg: frames flow, the server dies (the camera reports
-// reconnecting), the server returns, frames flow again within 2 s.
+// An HTTP stream served by a local ffmpeg: frames flow, the server freezes (the camera reports
+// stalled), dies (reconnecting), returns, and frames flow again within 2 s.
 TEST(FacepipeRun, HttpStreamReconnectsAfterTheServerReturns) {
   FACEPIPE_REQUIRE_FILE(sample_video());
   if (!fs::exists("/usr/bin/ffmpeg")) GTEST_SKIP() << "no /usr/bin/ffmpeg to serve a stream";
@@ -267,6 +267,12 @@ TEST(FacepipeRun, HttpStreamReconnectsAfterTheServerReturns) {
   ipc::ShmReader reader(children.instance(), "net");
   ASSERT_GE(observe(reader, 20, 60s).frames_with_face, 20) << read_text(log);
 
+  // A frozen server keeps the connection but sends nothing: "stalled" after 2 s without frames.
+  ::kill(server, SIGSTOP);
+  const std::string stalled_series =
+      "facepipe_camera_source_state{instance=\"" + children.instance() + "\",camera=\"net\",state=\"stalled\"}";
+  EXPECT_TRUE(wait_until([&] { return metric(http_get(metrics_port, "/metrics"), stalled_series) == 1; }, 4s))
+      << read_text(log);
   children.kill_and_reap(server, SIGKILL);
   const std::string labels = "{instance=\"" + children.instance() + "\",camera=\"net\"}";
   EXPECT_TRUE(wait_until([&] { return metric(http_get(metrics_port, "/metrics"), "facepipe_camera_reconnects_total" + labels) > 0; },
