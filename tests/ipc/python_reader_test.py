@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Python reader test: reads faces published by a facepipe process and checks landmark counts and ids.
 
-TODO(issue 6): switch the publisher from `facepipe ipc-demo` to `facepipe run` on the sample video once
-the live runtime (issue 5) exists.
+This one uses the synthetic `facepipe ipc-demo` publisher (known ids and counts, stale detection
+after kill -9); python_run_test.py reads the real `facepipe run`.
 
 usage: python_reader_test.py FACEPIPE_BINARY   (python/ must be on PYTHONPATH)
 """
