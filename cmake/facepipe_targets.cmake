@@ -37,7 +37,8 @@ function(facepipe_add_test_folder dir)
     return()
   endif()
   set(target ${dir}_tests)
-  add_executable(${target} ${sources} ${CMAKE_CURRENT_SOURCE_DIR}/support/test_support.cpp)
+  add_executable(${target} ${sources} ${CMAKE_CURRENT_SOURCE_DIR}/support/test_support.cpp
+                           ${CMAKE_CURRENT_SOURCE_DIR}/support/allocation_counter.cpp)
   target_include_directories(${target} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
   target_link_libraries(${target} PRIVATE ${ARGN} GTest::gtest GTest::gtest_main)
   target_compile_definitions(${target} PRIVATE

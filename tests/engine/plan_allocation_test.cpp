@@ -1,5 +1,5 @@
-// Running a planned model must not touch the heap: this test replaces the global allocation
-// functions of the test binary with counting ones and runs each real network several times.
+// Running a planned model must not touch the heap: the test binary's allocation functions count
+// (support/allocation_counter.cpp) and each real network runs several times.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -8,36 +8,8 @@
 
 #include "engine/cpu/cpu_plan.h"
 #include "engine/import/model_loader.h"
+#include "support/allocation_counter.h"
 #include "support/test_support.h"
-
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_allocations{0};
-
-void* counted_alloc(std::size_t n, std::size_t align) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
-  void* p = align > alignof(std::max_align_t) ? std::aligned_alloc(align, (n + align - 1) / align * align)
-                                              : std::malloc(n ? n : 1);
-  if (!p) throw std::bad_alloc();
-  return p;
-}
-}  // namespace
-
-void* operator new(std::size_t n) { return counted_alloc(n, 0); }
-void* operator new[](std::size_t n) { return counted_alloc(n, 0); }
-void* operator new(std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a)); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a)); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  try { return counted_alloc(n, 0); } catch (...) { return nullptr; }
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 namespace facepipe::engine {
 namespace {
@@ -48,14 +20,13 @@ void expect_no_allocation_in_run(const std::string& spec, std::vector<Shape> sha
   options.num_threads = threads;
   auto plan = cpu::CpuPlan::create(graph, shapes, options);
   ASSERT_TRUE(plan->run().is_ok()) << plan->failed_op();  // warm-up outside the window
-  g_allocations = 0;
-  g_counting = true;
+  const uint64_t before = test::heap_allocations();
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(plan->run().is_ok());
-  g_counting = false;
-  EXPECT_EQ(g_allocations.load(), 0) << spec << " allocated during run()";
+  const uint64_t allocations = test::heap_allocations() - before;
+  EXPECT_EQ(allocations, 0u) << spec << " allocated during run()";
   std::printf("[alloc] %-60s threads=%d arena=%zu KiB (without reuse %zu KiB), allocations during 3 runs: %ld\n",
               spec.c_str(), threads, plan->stats().arena_bytes / 1024, plan->stats().naive_arena_bytes / 1024,
-              g_allocations.load());
+              static_cast<long>(allocations));
 }
 
 TEST(PlanAllocation, RunningRealModelsAllocatesNothing) {

@@ -1,7 +1,7 @@
 // Steady-state runs of a CUDA plan allocate nothing: this binary interposes the CUDA runtime's
 // allocation entry points (cudaMalloc*, cudaHostAlloc, cudaFree*: every call from facepipe's code
-// lands here first, then in libcudart through dlsym(RTLD_NEXT)), replaces the global operator new,
-// and checks cudaMemGetInfo, over 1,000 runs after warm-up of each network in f32 and f16 storage.
+// lands here first, then in libcudart through dlsym(RTLD_NEXT)), counts heap allocations
+// (support/allocation_counter.cpp), and checks cudaMemGetInfo, over 1,000 runs after warm-up of each network in f32 and f16 storage.
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 
@@ -12,11 +12,11 @@
 
 #include "engine/import/model_loader.h"
 #include "gpu/cuda_test_util.h"
+#include "support/allocation_counter.h"
 #include "support/test_support.h"
 
 namespace {
 std::atomic<bool> g_counting{false};
-std::atomic<long> g_heap{0};
 std::atomic<long> g_cuda_alloc{0};
 std::atomic<long> g_cuda_free{0};
 std::atomic<long> g_cuda_calls_ever{0};
@@ -32,13 +32,6 @@ template <typename F> F real(const char* name) {
   return reinterpret_cast<F>(f);
 }
 
-void* counted_alloc(std::size_t n, std::size_t align) {
-  if (g_counting.load(std::memory_order_relaxed)) g_heap.fetch_add(1, std::memory_order_relaxed);
-  void* p = align > alignof(std::max_align_t) ? std::aligned_alloc(align, (n + align - 1) / align * align)
-                                              : std::malloc(n ? n : 1);
-  if (!p) throw std::bad_alloc();
-  return p;
-}
 }  // namespace
 
 extern "C" {
@@ -89,22 +82,6 @@ cudaError_t CUDARTAPI cudaFreeAsync(void* p, cudaStream_t s) {
 }
 }  // extern "C"
 
-void* operator new(std::size_t n) { return counted_alloc(n, 0); }
-void* operator new[](std::size_t n) { return counted_alloc(n, 0); }
-void* operator new(std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a)); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a)); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  try { return counted_alloc(n, 0); } catch (...) { return nullptr; }
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-
 namespace facepipe::engine {
 namespace {
 
@@ -122,7 +99,7 @@ void expect_no_allocation(const std::string& spec, std::vector<Shape> shapes, bo
   ASSERT_TRUE(plan->synchronize().is_ok());
   size_t free_before = 0, free_after = 0, total = 0;
   ASSERT_EQ(cudaMemGetInfo(&free_before, &total), cudaSuccess);
-  g_heap = 0;
+  const uint64_t heap_before = test::heap_allocations();
   g_cuda_alloc = 0;
   g_cuda_free = 0;
   g_counting = true;
@@ -133,17 +110,18 @@ void expect_no_allocation(const std::string& spec, std::vector<Shape> shapes, bo
   }
   ok = ok && plan->synchronize().is_ok();
   g_counting = false;
+  const long heap = static_cast<long>(test::heap_allocations() - heap_before);
   ASSERT_TRUE(ok) << spec;
   ASSERT_EQ(cudaMemGetInfo(&free_after, &total), cudaSuccess);
   EXPECT_EQ(g_cuda_alloc.load(), 0) << spec;
   EXPECT_EQ(g_cuda_free.load(), 0) << spec;
-  EXPECT_EQ(g_heap.load(), 0) << spec;
+  EXPECT_EQ(heap, 0) << spec;
   EXPECT_EQ(free_before, free_after) << spec << ": device memory in use changed during the runs";
   std::printf("[cuda-alloc] %-62s %s graph=%d arena=%zu KiB (without reuse %zu KiB) constants=%zu KiB: %d runs, "
               "cudaMalloc* %ld, cudaFree* %ld, heap %ld, free device memory %zu -> %zu\n",
               spec.c_str(), fp16 ? "fp16" : "fp32", plan->uses_graph(), plan->stats().arena_bytes / 1024,
               plan->stats().naive_arena_bytes / 1024, plan->stats().constant_bytes / 1024, kRuns, g_cuda_alloc.load(),
-              g_cuda_free.load(), g_heap.load(), free_before, free_after);
+              g_cuda_free.load(), heap, free_before, free_after);
 }
 
 TEST(CudaPlanAllocation, ThousandRunsAllocateNothing) {

@@ -11,20 +11,12 @@
 #include "media/media_test_util.h"
 #include "media/video_reader.h"
 #include "media/video_writer.h"
+#include "support/allocation_counter.h"
 #include "support/test_support.h"
 
-// Counts C++ heap allocations so a test can prove read() allocates nothing after the first frame.
-// (FFmpeg allocates with malloc and is not counted: that is its business, see video_reader.h.)
-namespace {
-std::atomic<long> g_allocations{0};
-}
-void* operator new(size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
+// support/allocation_counter counts C++ heap allocations, so a test can prove read() allocates
+// nothing after the first frame. (FFmpeg allocates with malloc and is not counted: that is its
+// business, see video_reader.h.)
 
 namespace facepipe::media {
 namespace {
@@ -101,9 +93,9 @@ TEST(VideoReader, NoHeapAllocationPerFrameAfterTheFirst) {
   VideoFrame frame;
   ASSERT_TRUE(reader.read(frame).is_ok());
   const uint8_t* pixels = frame.image.data();
-  const long before = g_allocations.load();
+  const long before = static_cast<long>(facepipe::test::heap_allocations());
   for (int i = 0; i < 60; ++i) ASSERT_TRUE(reader.read(frame).is_ok());
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_EQ(static_cast<long>(facepipe::test::heap_allocations()) - before, 0);
   EXPECT_EQ(frame.image.data(), pixels);  // the output buffer was reused
 }
 

@@ -14,19 +14,9 @@
 #include "runtime/preview.h"
 #include "runtime/runtime.h"
 #include "runtime/source.h"
+#include "support/allocation_counter.h"
 #include "support/test_support.h"
 
-namespace {
-std::atomic<uint64_t> g_allocations{0};
-}
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace facepipe::runtime {
 namespace {
@@ -44,9 +34,9 @@ TEST(Allocation, RingAndPreviewAfterWarmUp) {
     if (ring.try_pop(out)) scaler.resize(out.image.view(), preview.view());
   };
   for (int i = 0; i < 20; ++i) cycle();  // every buffer has seen the size
-  const uint64_t before = g_allocations.load();
+  const uint64_t before = test::heap_allocations();
   for (int i = 0; i < 200; ++i) cycle();
-  EXPECT_EQ(g_allocations.load() - before, 0u);
+  EXPECT_EQ(test::heap_allocations() - before, 0u);
 }
 
 TEST(Allocation, CaptureThreadDecodingAFile) {
@@ -67,10 +57,10 @@ TEST(Allocation, CaptureThreadDecodingAFile) {
     std::this_thread::sleep_for(1ms);
   };
   while (capture.stats().frames.load() < 50 && std::chrono::steady_clock::now() < deadline) drain();
-  const uint64_t before = g_allocations.load();
+  const uint64_t before = test::heap_allocations();
   const uint64_t frames_before = capture.stats().frames.load();
   while (capture.stats().frames.load() < frames_before + 150 && std::chrono::steady_clock::now() < deadline) drain();
-  const uint64_t allocations = g_allocations.load() - before;
+  const uint64_t allocations = test::heap_allocations() - before;
   const uint64_t frames = capture.stats().frames.load() - frames_before;
   capture.stop();
   ASSERT_GE(frames, 150u) << capture.last_error();
@@ -95,11 +85,11 @@ TEST(Allocation, CameraWorkerPerFramePath) {
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   auto published = [&] { return worker.pipeline_stats().frames.load(); };
   while (published() < 40 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
-  const uint64_t before = g_allocations.load();
+  const uint64_t before = test::heap_allocations();
   const uint64_t frames_before = published();
   while (published() < frames_before + 60 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(1ms);
-  const uint64_t allocations = g_allocations.load() - before;
+  const uint64_t allocations = test::heap_allocations() - before;
   const uint64_t frames = published() - frames_before;
   const uint64_t faces = worker.pipeline_stats().faces.load();
   worker.request_stop();
