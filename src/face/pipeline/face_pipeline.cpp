@@ -162,6 +162,9 @@ Status FacePipeline::run_landmarks(const kernels::ImageView& image, const kernel
   FACEPIPE_RETURN_IF_ERROR(landmarks_->run());
   face.presence = face_presence_score(landmarks_->output(1)[0]);
   present = face.presence >= config_.min_presence;
+  // Only the RetinaFace path reports faces the landmark network doubts; elsewhere they are dropped,
+  // so their points, blendshapes and pose are not worth computing.
+  if (!present && config_.detector != DetectorKind::kRetinaFace) return Status::ok();
   face.num_landmarks = num_landmarks_;
   project_landmarks(landmarks_->output(0), num_landmarks_, roi, face.landmarks.data(), landmark_input_size_,
                     static_cast<float>(image.width) / static_cast<float>(image.height));
