@@ -37,7 +37,7 @@ class ImportLoader : public ::testing::Test {
     const auto path = dir_ / name;
     std::FILE* f = std::fopen(path.c_str(), "wb");
     EXPECT_NE(f, nullptr);
-    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    if (!bytes.empty()) std::fwrite(bytes.data(), 1, bytes.size(), f);  // data() may be null when empty
     std::fclose(f);
     return path.string();
   }
