@@ -30,11 +30,7 @@ class ConvGemmKernel final : public CpuKernel {
              ThreadPool& pool) override {
     const float* x = inputs[0].as<const float>();
     const float* residual = nullptr;
-    if (residual_) {
-      if (inputs.size() <= kConvResidualInput || !inputs[kConvResidualInput].present())
-        return Status::error(StatusCode::kInvalidArgument, "conv: fused residual input missing");
-      residual = inputs[kConvResidualInput].as<const float>();
-    }
+    FACEPIPE_RETURN_IF_ERROR(fused_residual_input(inputs, residual_, "conv: fused residual input missing", residual));
     float* y = outputs[0].as<float>();
     const ConvGemmPlan& p = plan_;
     const ConvTileFn fn = fn_;

@@ -44,6 +44,18 @@ struct ConvEpilogue {
 // The index of the residual input in run()'s inputs.
 inline constexpr size_t kConvResidualInput = 3;
 
+// The residual operand of a convolution kernel built with ConvEpilogue::residual (nullptr when none
+// is fused), or kInvalidArgument with `missing` when the op was not given one.
+inline Status fused_residual_input(std::span<const TensorView> inputs, bool fused, const char* missing,
+                                   const float*& residual) {
+  residual = nullptr;
+  if (!fused) return Status::ok();
+  if (inputs.size() <= kConvResidualInput || !inputs[kConvResidualInput].present())
+    return Status::error(StatusCode::kInvalidArgument, missing);
+  residual = inputs[kConvResidualInput].as<const float>();
+  return Status::ok();
+}
+
 // Conv2D (groups == 1, or groups == in_channels which is run as a depthwise convolution).
 // `weights` must have data (a plan-time constant); `bias` may be null or absent. Returns nullptr
 // for configurations without an optimized kernel; throws facepipe::Error for invalid ones.
