@@ -116,6 +116,16 @@ void parse_gpu(Parser& p, const toml::table& t, GpuConfig& g) {
   }
 }
 
+void parse_supervisor(Parser& p, const toml::table& t, SupervisorConfig& s) {
+  const std::string w = "[supervisor]: ";
+  p.check_keys(t, {"heartbeat_timeout_ms", "startup_timeout_ms", "stop_timeout_ms", "restart_backoff_max_ms"}, w);
+  s.heartbeat_timeout_ms = static_cast<int>(p.integer(t, "heartbeat_timeout_ms", s.heartbeat_timeout_ms, 100, 60000, w));
+  s.startup_timeout_ms = static_cast<int>(p.integer(t, "startup_timeout_ms", s.startup_timeout_ms, 1000, 600000, w));
+  s.stop_timeout_ms = static_cast<int>(p.integer(t, "stop_timeout_ms", s.stop_timeout_ms, 100, 60000, w));
+  s.restart_backoff_max_ms =
+      static_cast<int>(p.integer(t, "restart_backoff_max_ms", s.restart_backoff_max_ms, 100, 600000, w));
+}
+
 CameraConfig parse_camera(Parser& p, const toml::table& t, size_t index) {
   CameraConfig c;
   c.line = static_cast<int>(t.source().begin.line);
@@ -132,7 +142,14 @@ CameraConfig parse_camera(Parser& p, const toml::table& t, size_t index) {
   if (!t.get("source")) p.fail(t.source(), w + "missing 'source'");
   c.source = p.string(t, "source", "", w);
   if (c.source.empty()) p.fail(t.get("source")->source(), w + "'source' is empty");
-  c.gpu = static_cast<int>(p.integer(t, "gpu", c.gpu, -1, 63, w));
+  if (const toml::node* g = t.get("gpu"); g && g->is_string()) {
+    const std::string v = g->as_string()->get();
+    if (v == "auto") c.gpu = kGpuAuto;
+    else if (v == "cpu") c.gpu = kCpu;
+    else p.fail(g->source(), w + "'gpu' = '" + v + "' must be \"auto\", \"cpu\" or a device index 0..63 (-1: CPU)");
+  } else {
+    c.gpu = static_cast<int>(p.integer(t, "gpu", c.gpu, -1, 63, w));
+  }
   c.detector = p.string(t, "detector", c.detector, w);
   try {
     (void)face::parse_detector(c.detector);
@@ -159,7 +176,7 @@ RunConfig parse_run_config(std::string_view toml_text, const std::string& origin
   Parser p(origin);
   RunConfig config;
   config.origin = origin;
-  p.check_keys(root, {"instance", "metrics_port", "gpu", "camera"}, "");
+  p.check_keys(root, {"instance", "metrics_port", "gpu", "supervisor", "camera"}, "");
   config.instance = p.string(root, "instance", config.instance, "");
   if (!valid_name_part(config.instance))
     p.fail(root.get("instance")->source(), "'instance' = '" + config.instance + "' must be 1.." +
@@ -168,6 +185,10 @@ RunConfig parse_run_config(std::string_view toml_text, const std::string& origin
   if (const toml::node* g = root.get("gpu")) {
     if (!g->is_table()) p.fail(g->source(), "'gpu' must be a table ([gpu])");
     parse_gpu(p, *g->as_table(), config.gpu);
+  }
+  if (const toml::node* sv = root.get("supervisor")) {
+    if (!sv->is_table()) p.fail(sv->source(), "'supervisor' must be a table ([supervisor])");
+    parse_supervisor(p, *sv->as_table(), config.supervisor);
   }
   if (const toml::node* cams = root.get("camera")) {
     const auto* array = cams->as_array();
@@ -190,6 +211,55 @@ RunConfig load_run_config(const std::string& path) {
   std::ostringstream text;
   text << file.rdbuf();
   return parse_run_config(text.str(), path);
+}
+
+std::string format_run_config(const RunConfig& config) {
+  toml::table root;
+  root.insert("instance", config.instance);
+  root.insert("metrics_port", config.metrics_port);
+  const GpuConfig& g = config.gpu;
+  root.insert("gpu", toml::table{{"max_batch_size", g.max_batch_size},
+                                 {"buffer_size", g.buffer_size},
+                                 {"enable_fp16", g.enable_fp16},
+                                 {"memory_pool_size", g.memory_pool_size_mb},
+                                 {"detection_size", g.detection_size},
+                                 {"roi_size", g.roi_size},
+                                 {"preview_size", toml::array{g.preview_width, g.preview_height}},
+                                 {"detection_confidence", static_cast<double>(g.detection_confidence)},
+                                 {"models_dir", g.models_dir},
+                                 {"landmark_model", g.landmark_model}});
+  const SupervisorConfig& s = config.supervisor;
+  root.insert("supervisor", toml::table{{"heartbeat_timeout_ms", s.heartbeat_timeout_ms},
+                                        {"startup_timeout_ms", s.startup_timeout_ms},
+                                        {"stop_timeout_ms", s.stop_timeout_ms},
+                                        {"restart_backoff_max_ms", s.restart_backoff_max_ms}});
+  toml::array cameras;
+  for (const CameraConfig& c : config.cameras) {
+    toml::table t{{"id", c.id},           {"name", c.name},           {"source", c.source},
+                  {"detector", c.detector}, {"max_faces", c.max_faces}, {"fps", c.fps_cap},
+                  {"preview", c.preview},   {"loop", c.loop},           {"realtime", c.realtime}};
+    if (c.gpu == kGpuAuto) t.insert("gpu", "auto");
+    else t.insert("gpu", c.gpu);
+    cameras.push_back(std::move(t));
+  }
+  root.insert("camera", std::move(cameras));
+  std::ostringstream out;
+  out << root << '\n';
+  return out.str();
+}
+
+bool same_settings(const CameraConfig& a, const CameraConfig& b) {
+  return a.id == b.id && a.name == b.name && a.source == b.source && a.gpu == b.gpu && a.detector == b.detector &&
+         a.max_faces == b.max_faces && a.fps_cap == b.fps_cap && a.preview == b.preview && a.loop == b.loop &&
+         a.realtime == b.realtime;
+}
+
+bool same_settings(const GpuConfig& a, const GpuConfig& b) {
+  return a.max_batch_size == b.max_batch_size && a.buffer_size == b.buffer_size && a.enable_fp16 == b.enable_fp16 &&
+         a.memory_pool_size_mb == b.memory_pool_size_mb && a.detection_size == b.detection_size &&
+         a.roi_size == b.roi_size && a.preview_width == b.preview_width && a.preview_height == b.preview_height &&
+         a.detection_confidence == b.detection_confidence && a.models_dir == b.models_dir &&
+         a.landmark_model == b.landmark_model;
 }
 
 }  // namespace facepipe::runtime

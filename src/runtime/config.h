@@ -13,6 +13,9 @@
 
 namespace facepipe::runtime {
 
+inline constexpr int kCpu = -1;      // `gpu = -1` or `gpu = "cpu"`
+inline constexpr int kGpuAuto = -2;  // `gpu = "auto"` (the default)
+
 struct GpuConfig {
   int max_batch_size = 8;           // ROIs per landmark batch (GPU workers)
   int buffer_size = 32;             // frame ring slots per camera (power of two)
@@ -30,7 +33,7 @@ struct CameraConfig {
   std::string id;        // segment name part: 1..48 of [A-Za-z0-9_-]
   std::string name;      // display name (defaults to id)
   std::string source;    // file, folder of images, URL, or /dev/videoN
-  int gpu = -1;          // -1: CPU
+  int gpu = kGpuAuto;    // device index, kCpu, or kGpuAuto (camera index % number of GPUs; CPU when none)
   std::string detector = "blazeface";
   int max_faces = 4;
   double fps_cap = 0;    // 0: no cap
@@ -40,10 +43,19 @@ struct CameraConfig {
   int line = 0;          // where the table starts in the file (for messages)
 };
 
+// How the supervisor watches its worker processes (docs/runtime.md, "Supervisor").
+struct SupervisorConfig {
+  int heartbeat_timeout_ms = 500;  // main loop or a frame in flight older than this: the worker is stuck
+  int startup_timeout_ms = 30000;  // loading models / opening cameras may take this long
+  int stop_timeout_ms = 1500;      // SIGTERM → SIGKILL on shutdown
+  int restart_backoff_max_ms = 8000;  // cap of the crash-loop backoff
+};
+
 struct RunConfig {
   std::string instance = "default";
   int metrics_port = 0;  // 0: no metrics endpoint
   GpuConfig gpu;
+  SupervisorConfig supervisor;
   std::vector<CameraConfig> cameras;
   std::string origin = "<defaults>";  // file name, for messages
 };
@@ -52,5 +64,13 @@ struct RunConfig {
 RunConfig parse_run_config(std::string_view toml_text, const std::string& origin);
 // Reads and parses a file (throws when unreadable).
 RunConfig load_run_config(const std::string& path);
+
+// TOML text that parse_run_config reads back into an equal configuration (the supervisor hands
+// each worker its share of the cameras this way).
+std::string format_run_config(const RunConfig& config);
+
+// Equal settings (the position in the file does not count): a reload leaves such a camera alone.
+bool same_settings(const CameraConfig& a, const CameraConfig& b);
+bool same_settings(const GpuConfig& a, const GpuConfig& b);
 
 }  // namespace facepipe::runtime

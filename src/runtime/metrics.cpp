@@ -8,8 +8,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <sstream>
 
 #include "common/status.h"
+#include "runtime/source.h"
 
 namespace facepipe::runtime {
 
@@ -108,6 +110,76 @@ void MetricsServer::answer(int client) {
   }
   send_all(client, "HTTP/1.1 " + status + "\r\nContent-Type: " + type + "\r\nContent-Length: " +
                        std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+}
+
+std::string render_prometheus(const std::string& instance, const std::vector<CameraMetrics>& cameras,
+                              const std::vector<WorkerMetrics>& workers) {
+  std::ostringstream m;
+  auto family = [&](const char* name, const char* type, const char* help) {
+    m << "# HELP facepipe_" << name << ' ' << help << "\n# TYPE facepipe_" << name << ' ' << type << '\n';
+  };
+  auto base = [&](const CameraMetrics& c) { return "instance=\"" + instance + "\",camera=\"" + c.id + "\""; };
+  auto series = [&](const char* name, auto value_of) {
+    for (const CameraMetrics& c : cameras) m << "facepipe_" << name << '{' << base(c) << "} " << value_of(c) << '\n';
+  };
+  family("camera_info", "gauge", "1 per camera: its worker process, GPU (-1: CPU) and source.");
+  for (const CameraMetrics& c : cameras)
+    m << "facepipe_camera_info{" << base(c) << ",worker=\"" << c.worker << "\",gpu=\"" << c.gpu << "\"} 1\n";
+  family("camera_fps", "gauge", "Frames published per second (last second).");
+  series("camera_fps", [](const CameraMetrics& c) { return c.fps_milli / 1000.0; });
+  family("camera_frames_captured_total", "counter", "Frames the source delivered into the ring.");
+  series("camera_frames_captured_total", [](const CameraMetrics& c) { return c.frames_captured; });
+  family("camera_frames_total", "counter", "Frames processed and published.");
+  series("camera_frames_total", [](const CameraMetrics& c) { return c.frames; });
+  family("camera_faces_total", "counter", "Faces published, summed over frames.");
+  series("camera_faces_total", [](const CameraMetrics& c) { return c.faces; });
+  family("camera_faces", "gauge", "Faces in the last published frame.");
+  series("camera_faces", [](const CameraMetrics& c) { return c.current_faces; });
+  family("camera_drops_total", "counter", "Frames dropped because the pipeline fell behind (ring full).");
+  series("camera_drops_total", [](const CameraMetrics& c) { return c.drops; });
+  family("camera_skipped_total", "counter", "Frames skipped by the fps cap.");
+  series("camera_skipped_total", [](const CameraMetrics& c) { return c.skipped; });
+  family("camera_errors_total", "counter", "Frames the pipeline or publisher failed on.");
+  series("camera_errors_total", [](const CameraMetrics& c) { return c.errors; });
+  family("camera_reconnects_total", "counter", "Reconnect attempts after a failed open or a lost source.");
+  series("camera_reconnects_total", [](const CameraMetrics& c) { return c.reconnects; });
+  family("camera_heap_allocations_total", "counter",
+         "operator new calls of the camera's capture and pipeline threads (flat after warm-up).");
+  series("camera_heap_allocations_total", [](const CameraMetrics& c) { return c.heap_allocations; });
+  family("camera_source_state", "gauge", "1 for the source's current state.");
+  for (const CameraMetrics& c : cameras)
+    for (int k = 0; k <= static_cast<int>(SourceState::kStopped); ++k)
+      m << "facepipe_camera_source_state{" << base(c) << ",state=\"" << source_state_name(static_cast<SourceState>(k))
+        << "\"} " << (k == c.state ? 1 : 0) << '\n';
+  family("camera_latency_seconds", "histogram", "Capture to published latency.");
+  for (const CameraMetrics& c : cameras) {
+    uint64_t cumulative = 0;
+    for (size_t b = 0; b < kLatencyBucketsMs.size(); ++b) {
+      cumulative += c.latency_buckets[b];
+      m << "facepipe_camera_latency_seconds_bucket{" << base(c) << ",le=\"" << kLatencyBucketsMs[b] / 1000.0 << "\"} "
+        << cumulative << '\n';
+    }
+    cumulative += c.latency_buckets[kLatencyBucketsMs.size()];
+    m << "facepipe_camera_latency_seconds_bucket{" << base(c) << ",le=\"+Inf\"} " << cumulative << '\n';
+    m << "facepipe_camera_latency_seconds_sum{" << base(c) << "} " << c.latency_sum_us / 1e6 << '\n';
+    m << "facepipe_camera_latency_seconds_count{" << base(c) << "} " << c.latency_count << '\n';
+  }
+  auto worker_series = [&](const char* name, auto value_of) {
+    for (const WorkerMetrics& w : workers)
+      m << "facepipe_" << name << "{instance=\"" << instance << "\",worker=\"" << w.name << "\",gpu=\"" << w.gpu
+        << "\"} " << value_of(w) << '\n';
+  };
+  family("worker_up", "gauge", "1 while the worker process runs and its heartbeat is fresh.");
+  worker_series("worker_up", [](const WorkerMetrics& w) { return w.up ? 1 : 0; });
+  family("worker_pid", "gauge", "Process id of the worker (0: not running).");
+  worker_series("worker_pid", [](const WorkerMetrics& w) { return w.pid; });
+  family("worker_restarts_total", "counter", "Times the supervisor restarted the worker (died or stuck).");
+  worker_series("worker_restarts_total", [](const WorkerMetrics& w) { return w.restarts; });
+  family("worker_stuck_kills_total", "counter", "Times the worker was killed because its heartbeat went stale.");
+  worker_series("worker_stuck_kills_total", [](const WorkerMetrics& w) { return w.stuck_kills; });
+  family("worker_restart_backoff_seconds", "gauge", "Wait before the next restart of a crash-looping worker.");
+  worker_series("worker_restart_backoff_seconds", [](const WorkerMetrics& w) { return w.backoff_s; });
+  return m.str();
 }
 
 }  // namespace facepipe::runtime

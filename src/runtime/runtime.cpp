@@ -1,16 +1,17 @@
 #include "runtime/runtime.h"
 
 #include <filesystem>
-#include <sstream>
 
 #include "media/kernel_view.h"
+#include "runtime/heap_probe.h"
+#include "runtime/pipeline_factory.h"
 
 namespace facepipe::runtime {
 
 // ---- CameraWorker -----------------------------------------------------------------------------------
 
-CameraWorker::CameraWorker(const std::string& instance, const CameraConfig& camera, const GpuConfig& gpu)
-    : config_(camera), ring_(static_cast<size_t>(gpu.buffer_size)) {
+CameraWorker::CameraWorker(const std::string& instance, const CameraConfig& camera, const GpuConfig& gpu, int device)
+    : config_(camera), device_(device), ring_(static_cast<size_t>(gpu.buffer_size)) {
   const SourceKind kind = classify_source(camera.source);
   live_ = kind == SourceKind::kStream || kind == SourceKind::kDevice;
   if (kind == SourceKind::kVideoFile) {
@@ -18,16 +19,8 @@ CameraWorker::CameraWorker(const std::string& instance, const CameraConfig& came
     if (!std::filesystem::exists(camera.source, ec))
       throw Error("camera '" + camera.id + "': source '" + camera.source + "': no such file or folder");
   }
-  face::FacePipelineConfig pc;
-  pc.detector = face::parse_detector(camera.detector);
-  pc.max_faces = camera.max_faces;
-  pc.min_detection_confidence = gpu.detection_confidence;
-  pc.detection_size = gpu.detection_size;
-  pc.models_dir = gpu.models_dir;
-  pc.landmark_model = gpu.landmark_model;
-  pc.threads = 1;  // one core per camera: cameras run in parallel on the cores
   try {
-    pipeline_ = std::make_unique<face::FacePipeline>(pc);
+    pipeline_ = make_face_pipeline(camera, gpu, device);
   } catch (const std::exception& e) {
     throw Error("camera '" + camera.id + "': " + e.what());
   }
@@ -78,7 +71,10 @@ void CameraWorker::pipeline_loop() {
   CapturedFrame frame;
   while (!stopping_.load(std::memory_order_relaxed)) {
     if (!ring_.pop(frame, std::chrono::milliseconds(100))) continue;
+    stats_.busy_since_ns.store(monotonic_now_ns(), std::memory_order_relaxed);
     if (!process(frame).is_ok()) stats_.errors.fetch_add(1, std::memory_order_relaxed);
+    stats_.busy_since_ns.store(0, std::memory_order_relaxed);
+    stats_.heap_allocations.store(t_heap_allocations, std::memory_order_relaxed);
   }
 }
 
@@ -116,107 +112,16 @@ Status CameraWorker::process(const CapturedFrame& frame) {
   return Status::ok();
 }
 
-// ---- Runtime ------------------------------------------------------------------------------------------
+SourceState CameraWorker::state(uint64_t now_ns) const { return capture_->state(now_ns); }
 
-Runtime::Runtime(RunConfig config) : config_(std::move(config)) {
-  for (const CameraConfig& c : config_.cameras)
-    cameras_.push_back(std::make_unique<CameraWorker>(config_.instance, c, config_.gpu));
-  last_states_.assign(cameras_.size(), -1);
-}
-
-Runtime::~Runtime() { stop(); }
-
-void Runtime::start() {
-  for (auto& c : cameras_) c->start();
-  // A file that cannot be decoded is a configuration error; a stream or device that is not there
-  // yet is not: it keeps reconnecting and reports its state.
-  for (auto& c : cameras_) {
-    if (c->is_live_source()) continue;
-    if (!c->capture().wait_first_attempt(30000)) {
-      const std::string why = c->capture().last_error();
-      throw Error("camera '" + c->config().id + "': " + (why.empty() ? "source did not open" : why));
-    }
-  }
-  if (config_.metrics_port > 0)
-    metrics_ = std::make_unique<MetricsServer>(config_.metrics_port, [this] { return render_metrics(); });
-}
-
-void Runtime::stop() {
-  if (stopped_) return;
-  stopped_ = true;
-  metrics_.reset();
-  for (auto& c : cameras_) c->request_stop();
-  for (auto& c : cameras_) c->join();
-}
-
-std::string Runtime::state_changes() {
-  std::string out;
-  const uint64_t now = monotonic_now_ns();
-  for (size_t i = 0; i < cameras_.size(); ++i) {
-    const SourceState s = cameras_[i]->capture().state(now);
-    if (static_cast<int>(s) == last_states_[i]) continue;
-    last_states_[i] = static_cast<int>(s);
-    out += "camera '" + cameras_[i]->config().id + "': " + source_state_name(s);
-    const std::string why = cameras_[i]->capture().last_error();
-    if (s != SourceState::kLive && !why.empty()) out += " (" + why + ")";
-    out += "\n";
-  }
-  return out;
-}
-
-std::string Runtime::render_metrics() const {
-  std::ostringstream m;
-  const uint64_t now = monotonic_now_ns();
-  auto family = [&](const char* name, const char* type, const char* help) {
-    m << "# HELP facepipe_" << name << ' ' << help << "\n# TYPE facepipe_" << name << ' ' << type << '\n';
-  };
-  auto labels = [&](const CameraWorker& c) {
-    return "{instance=\"" + config_.instance + "\",camera=\"" + c.config().id + "\"}";
-  };
-  family("camera_fps", "gauge", "Frames published per second (last second).");
-  for (const auto& c : cameras_)
-    m << "facepipe_camera_fps" << labels(*c) << ' ' << c->pipeline_stats().fps_milli.load() / 1000.0 << '\n';
-  family("camera_frames_captured_total", "counter", "Frames the source delivered into the ring.");
-  for (const auto& c : cameras_) m << "facepipe_camera_frames_captured_total" << labels(*c) << ' ' << c->capture().stats().frames.load() << '\n';
-  family("camera_frames_total", "counter", "Frames processed and published.");
-  for (const auto& c : cameras_) m << "facepipe_camera_frames_total" << labels(*c) << ' ' << c->pipeline_stats().frames.load() << '\n';
-  family("camera_faces_total", "counter", "Faces published, summed over frames.");
-  for (const auto& c : cameras_) m << "facepipe_camera_faces_total" << labels(*c) << ' ' << c->pipeline_stats().faces.load() << '\n';
-  family("camera_faces", "gauge", "Faces in the last published frame.");
-  for (const auto& c : cameras_) m << "facepipe_camera_faces" << labels(*c) << ' ' << c->pipeline_stats().current_faces.load() << '\n';
-  family("camera_drops_total", "counter", "Frames dropped because the pipeline fell behind (ring full).");
-  for (const auto& c : cameras_) m << "facepipe_camera_drops_total" << labels(*c) << ' ' << c->ring_counters().dropped << '\n';
-  family("camera_skipped_total", "counter", "Frames skipped by the fps cap.");
-  for (const auto& c : cameras_) m << "facepipe_camera_skipped_total" << labels(*c) << ' ' << c->capture().stats().skipped.load() << '\n';
-  family("camera_errors_total", "counter", "Frames the pipeline or publisher failed on.");
-  for (const auto& c : cameras_) m << "facepipe_camera_errors_total" << labels(*c) << ' ' << c->pipeline_stats().errors.load() << '\n';
-  family("camera_reconnects_total", "counter", "Reconnect attempts after a failed open or a lost source.");
-  for (const auto& c : cameras_) m << "facepipe_camera_reconnects_total" << labels(*c) << ' ' << c->capture().stats().reconnects.load() << '\n';
-  family("camera_source_state", "gauge", "1 for the source's current state.");
-  for (const auto& c : cameras_) {
-    const SourceState s = c->capture().state(now);
-    for (int k = 0; k <= static_cast<int>(SourceState::kStopped); ++k) {
-      const auto state = static_cast<SourceState>(k);
-      m << "facepipe_camera_source_state{instance=\"" << config_.instance << "\",camera=\"" << c->config().id
-        << "\",state=\"" << source_state_name(state) << "\"} " << (state == s ? 1 : 0) << '\n';
-    }
-  }
-  family("camera_latency_seconds", "histogram", "Capture to published latency.");
-  for (const auto& c : cameras_) {
-    const LatencyHistogram& h = c->pipeline_stats().latency;
-    uint64_t cumulative = 0;
-    const std::string base = "instance=\"" + config_.instance + "\",camera=\"" + c->config().id + "\"";
-    for (size_t b = 0; b < kLatencyBucketsMs.size(); ++b) {
-      cumulative += h.buckets[b].load();
-      m << "facepipe_camera_latency_seconds_bucket{" << base << ",le=\"" << kLatencyBucketsMs[b] / 1000.0 << "\"} "
-        << cumulative << '\n';
-    }
-    cumulative += h.buckets[kLatencyBucketsMs.size()].load();
-    m << "facepipe_camera_latency_seconds_bucket{" << base << ",le=\"+Inf\"} " << cumulative << '\n';
-    m << "facepipe_camera_latency_seconds_sum{" << base << "} " << h.sum_us.load() / 1e6 << '\n';
-    m << "facepipe_camera_latency_seconds_count{" << base << "} " << h.count.load() << '\n';
-  }
-  return m.str();
+std::string CameraWorker::state_change(uint64_t now_ns) {
+  const SourceState s = capture_->state(now_ns);
+  if (static_cast<int>(s) == last_logged_state_) return {};
+  last_logged_state_ = static_cast<int>(s);
+  std::string line = "camera '" + config_.id + "': " + source_state_name(s);
+  const std::string why = capture_->last_error();
+  if (s != SourceState::kLive && !why.empty()) line += " (" + why + ")";
+  return line;
 }
 
 }  // namespace facepipe::runtime

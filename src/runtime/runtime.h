@@ -1,6 +1,6 @@
-// One `facepipe run` process: per camera a CaptureThread (source → FrameRing) and a pipeline thread
-// (FrameRing → FacePipeline::process_frame → ShmWriter::publish with a downscaled preview), plus an
-// optional metrics endpoint. See docs/runtime.md.
+// One camera of a worker process: a CaptureThread (source → FrameRing) and a pipeline thread
+// (FrameRing → FacePipeline::process_frame → ShmWriter::publish with a downscaled preview).
+// See docs/runtime.md.
 //
 // Construction and start() are start-up code (throw facepipe::Error naming the camera); the
 // per-frame loops return Status and allocate nothing once frame sizes are stable.
@@ -24,7 +24,8 @@ namespace facepipe::runtime {
 
 class CameraWorker {
  public:
-  CameraWorker(const std::string& instance, const CameraConfig& camera, const GpuConfig& gpu);
+  // `device`: kCpu or the GPU index of the worker (make_face_pipeline decides what that means).
+  CameraWorker(const std::string& instance, const CameraConfig& camera, const GpuConfig& gpu, int device = kCpu);
   ~CameraWorker();
   CameraWorker(const CameraWorker&) = delete;
   CameraWorker& operator=(const CameraWorker&) = delete;
@@ -39,12 +40,18 @@ class CameraWorker {
   const PipelineStats& pipeline_stats() const { return stats_; }
   RingCounters ring_counters() const { return ring_.counters(); }
   bool is_live_source() const { return live_; }
+  int device() const { return device_; }
+  SourceState state(uint64_t now_ns) const;
+  // "camera 'x': reconnecting (why)" when the source state changed since the last call, else "".
+  std::string state_change(uint64_t now_ns);
 
  private:
   void pipeline_loop();
   Status process(const CapturedFrame& frame);
 
   CameraConfig config_;
+  int device_ = kCpu;
+  int last_logged_state_ = -1;
   bool live_ = false;
   FrameRing<CapturedFrame> ring_;
   std::unique_ptr<face::FacePipeline> pipeline_;
@@ -59,32 +66,6 @@ class CameraWorker {
   // fps window
   uint64_t window_start_ns_ = 0;
   uint64_t window_frames_ = 0;
-};
-
-class Runtime {
- public:
-  explicit Runtime(RunConfig config);
-  ~Runtime();
-
-  // Starts every camera, then the metrics endpoint. Throws when a camera's file source cannot be
-  // opened (an unreachable stream or device is reported and keeps reconnecting instead).
-  void start();
-  void stop();  // idempotent; joins everything and unlinks the segments
-
-  // Prometheus text exposition of every counter.
-  std::string render_metrics() const;
-  // One line per camera whose state changed since the last call ("" when none).
-  std::string state_changes();
-  int metrics_port() const { return metrics_ ? metrics_->port() : 0; }
-  const RunConfig& config() const { return config_; }
-  const std::vector<std::unique_ptr<CameraWorker>>& cameras() const { return cameras_; }
-
- private:
-  RunConfig config_;
-  std::vector<std::unique_ptr<CameraWorker>> cameras_;
-  std::vector<int> last_states_;
-  std::unique_ptr<MetricsServer> metrics_;
-  bool stopped_ = false;
 };
 
 }  // namespace facepipe::runtime

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "media/image_io.h"
+#include "runtime/heap_probe.h"
 
 namespace facepipe::runtime {
 namespace fs = std::filesystem;
@@ -300,6 +301,7 @@ void CaptureThread::run() {
       frame.media_time_s = media_time;
       ring_.push();
       stats_.frames.fetch_add(1, std::memory_order_relaxed);
+      stats_.heap_allocations.store(t_heap_allocations, std::memory_order_relaxed);
       stats_.last_frame_ns.store(now, std::memory_order_relaxed);
       if (static_cast<SourceState>(stats_.state.load(std::memory_order_relaxed)) != SourceState::kLive)
         set_state(SourceState::kLive);

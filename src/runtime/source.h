@@ -86,6 +86,7 @@ struct CaptureStats {
   std::atomic<uint64_t> last_frame_ns{0};
   std::atomic<int> width{0}, height{0};
   std::atomic<uint64_t> nominal_fps_milli{0};
+  std::atomic<uint64_t> heap_allocations{0};  // operator new calls of this thread (heap_probe.h)
 };
 
 class CaptureThread {

@@ -91,5 +91,69 @@ TEST(RunConfig, ErrorsNameFileAndLine) {
   EXPECT_EQ(error_of("instance = \"x\"\n\n[[camera]\n").rfind("cams.toml:3: ", 0), 0u);
 }
 
+TEST(RunConfig, GpuChoiceAndSupervisorSection) {
+  const RunConfig c = parse_run_config(R"(
+[supervisor]
+heartbeat_timeout_ms = 800
+restart_backoff_max_ms = 2000
+[[camera]]
+id = "a"
+source = "a.mp4"
+[[camera]]
+id = "b"
+source = "b.mp4"
+gpu = "cpu"
+[[camera]]
+id = "c"
+source = "c.mp4"
+gpu = 3
+)",
+                                       "cams.toml");
+  EXPECT_EQ(c.cameras[0].gpu, kGpuAuto);  // the default
+  EXPECT_EQ(c.cameras[1].gpu, kCpu);
+  EXPECT_EQ(c.cameras[2].gpu, 3);
+  EXPECT_EQ(c.supervisor.heartbeat_timeout_ms, 800);
+  EXPECT_EQ(c.supervisor.restart_backoff_max_ms, 2000);
+  EXPECT_EQ(c.supervisor.startup_timeout_ms, 30000);
+  EXPECT_EQ(error_of("[[camera]]\nid = \"a\"\nsource = \"x\"\ngpu = \"fast\"\n").rfind("cams.toml:4: camera 'a': 'gpu' = 'fast' must be", 0),
+            0u);
+  EXPECT_EQ(error_of("[supervisor]\nheartbeat_timeout_ms = 5\n[[camera]]\nid = \"a\"\nsource = \"x\"\n"),
+            "cams.toml:2: [supervisor]: 'heartbeat_timeout_ms' = 5 is out of range [100, 60000]");
+}
+
+// The supervisor hands workers their cameras as TOML: formatting and parsing again must give the
+// same settings.
+TEST(RunConfig, FormatParsesBackToTheSameSettings) {
+  RunConfig c;
+  c.instance = "studio";
+  c.metrics_port = 9100;
+  c.gpu.preview_width = 640;
+  c.gpu.detection_confidence = 0.25f;
+  c.gpu.models_dir = "/opt/m \"q\"";
+  c.supervisor.heartbeat_timeout_ms = 700;
+  CameraConfig a;
+  a.id = "a";
+  a.name = "Door, \"front\"";
+  a.source = "rtsp://x/y?z=1";
+  a.fps_cap = 12.5;
+  a.realtime = false;
+  CameraConfig b = a;
+  b.id = "b";
+  b.gpu = 1;
+  CameraConfig d = a;
+  d.id = "d";
+  d.gpu = kCpu;
+  c.cameras = {a, b, d};
+  const RunConfig back = parse_run_config(format_run_config(c), "worker");
+  EXPECT_EQ(back.instance, "studio");
+  EXPECT_EQ(back.metrics_port, 9100);
+  EXPECT_TRUE(same_settings(back.gpu, c.gpu));
+  EXPECT_EQ(back.supervisor.heartbeat_timeout_ms, 700);
+  ASSERT_EQ(back.cameras.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(same_settings(back.cameras[i], c.cameras[i])) << i;
+  b.max_faces = 3;
+  EXPECT_FALSE(same_settings(back.cameras[1], b));
+}
+
 }  // namespace
 }  // namespace facepipe::runtime

@@ -44,6 +44,7 @@ void register_bench_commands(CLI::App& app);
 void register_list_commands(CLI::App& app);      // facepipe list
 void register_view_commands(CLI::App& app);      // facepipe view
 void register_ipc_demo_commands(CLI::App& app);  // facepipe ipc-demo (hidden)
-void register_run_commands(CLI::App& app);       // facepipe run
+void register_run_commands(CLI::App& app);       // facepipe run (the supervisor)
+void register_worker_commands(CLI::App& app);    // facepipe worker (hidden: run's worker processes)
 
 }  // namespace facepipe::cli

@@ -1,6 +1,7 @@
 // facepipe: one binary, subcommands. Start-up errors of every subcommand (facepipe::Error and other
 // exceptions) are caught here, printed as one clear line, and turned into exit code 1; usage errors
-// exit with CLI11's code (non-zero).
+// exit with CLI11's code (non-zero); a subcommand with exit codes of its own (run: 2 for a
+// configuration error) throws CLI::RuntimeError(code).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   facepipe::cli::register_view_commands(app);
   facepipe::cli::register_ipc_demo_commands(app);
   facepipe::cli::register_run_commands(app);
+  facepipe::cli::register_worker_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

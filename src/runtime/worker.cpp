@@ -1,0 +1,257 @@
+#include "runtime/worker.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "runtime/config.h"
+#include "runtime/runtime.h"
+#include "runtime/worker_status.h"
+
+namespace facepipe::runtime {
+namespace {
+
+class Worker {
+ public:
+  Worker(const WorkerOptions& o, WorkerStatusPage& page) : options_(o), page_(page) {
+    prefix_ = "facepipe worker " + o.name + " (pid " + std::to_string(::getpid()) + "): ";
+  }
+  ~Worker() { stop_all(); }
+
+  void log(const std::string& line) {
+    std::fprintf(stderr, "%s%s\n", prefix_.c_str(), line.c_str());
+    std::fflush(stderr);
+  }
+
+  // Applies a camera list; false when it was the first list and no camera could start.
+  bool apply(const RunConfig& next, uint64_t generation) {
+    page_.loading_since_ns.store(monotonic_now_ns(), std::memory_order_relaxed);
+    const bool gpu_changed = generation_ > 0 && !same_settings(next.gpu, config_.gpu);
+    // Stop first what is gone or changed (all at once, then join: each stop takes up to ~100 ms).
+    std::vector<size_t> leaving;
+    for (size_t i = 0; i < cameras_.size(); ++i) {
+      const CameraConfig& have = cameras_[i].worker->config();
+      bool keep = !gpu_changed && next.instance == config_.instance;
+      if (keep) {
+        keep = false;
+        for (const CameraConfig& c : next.cameras) keep = keep || (c.id == have.id && same_settings(c, have));
+      }
+      if (!keep) leaving.push_back(i);
+    }
+    for (size_t i : leaving) cameras_[i].worker->request_stop();
+    for (auto it = leaving.rbegin(); it != leaving.rend(); ++it) {
+      Running& r = cameras_[*it];
+      r.worker->join();
+      log("camera '" + r.worker->config().id + "' stopped");
+      clear_slot(r.slot);
+      cameras_.erase(cameras_.begin() + static_cast<std::ptrdiff_t>(*it));
+    }
+    const bool first = generation_ == 0;
+    config_ = next;
+    generation_ = generation;
+    size_t failed = 0;
+    for (const CameraConfig& c : next.cameras) {
+      if (find(c.id)) continue;
+      try {
+        auto w = std::make_unique<CameraWorker>(next.instance, c, next.gpu, options_.gpu);
+        const int slot = free_slot();
+        if (slot < 0) throw Error("camera '" + c.id + "': more than " + std::to_string(kMaxCamerasPerWorker) + " cameras on one worker");
+        w->start();
+        store_slot_id(page_.cameras[slot], c.id);
+        cameras_.push_back({std::move(w), slot});
+        log("camera '" + c.id + "' started (" + c.source + ")" +
+            (options_.gpu >= 0 ? " on GPU " + std::to_string(options_.gpu) + " [CPU face pipeline for now]" : ""));
+      } catch (const std::exception& e) {
+        ++failed;
+        log(std::string("error: ") + e.what());
+      }
+      heartbeat();  // loading is flagged, but keep the counters of running cameras moving
+    }
+    page_.loading_since_ns.store(0, std::memory_order_relaxed);
+    page_.applied_generation.store(generation, std::memory_order_release);
+    return !(first && failed > 0 && failed == next.cameras.size());
+  }
+
+  // Main-loop tick: heartbeat, counters, state-change log lines.
+  void heartbeat() {
+    const uint64_t now = monotonic_now_ns();
+    for (Running& r : cameras_) {
+      WorkerCameraSlot& s = page_.cameras[r.slot];
+      const CameraWorker& w = *r.worker;
+      const PipelineStats& p = w.pipeline_stats();
+      const CaptureStats& c = w.capture().stats();
+      constexpr auto rl = std::memory_order_relaxed;
+      s.busy_since_ns.store(p.busy_since_ns.load(rl), rl);
+      s.frames_captured.store(c.frames.load(rl), rl);
+      s.frames.store(p.frames.load(rl), rl);
+      s.faces.store(p.faces.load(rl), rl);
+      s.drops.store(w.ring_counters().dropped, rl);
+      s.skipped.store(c.skipped.load(rl), rl);
+      s.errors.store(p.errors.load(rl), rl);
+      s.reconnects.store(c.reconnects.load(rl), rl);
+      s.fps_milli.store(p.fps_milli.load(rl), rl);
+      s.heap_allocations.store(p.heap_allocations.load(rl) + c.heap_allocations.load(rl), rl);
+      s.current_faces.store(p.current_faces.load(rl), rl);
+      s.state.store(static_cast<int64_t>(w.state(now)), rl);
+      for (size_t b = 0; b < p.latency.buckets.size(); ++b) s.latency_buckets[b].store(p.latency.buckets[b].load(rl), rl);
+      s.latency_count.store(p.latency.count.load(rl), rl);
+      s.latency_sum_us.store(p.latency.sum_us.load(rl), rl);
+    }
+    page_.heartbeat_ns.store(now, std::memory_order_release);
+  }
+
+  void log_state_changes() {
+    const uint64_t now = monotonic_now_ns();
+    for (Running& r : cameras_)
+      if (std::string line = r.worker->state_change(now); !line.empty()) log(line);
+  }
+
+  void stop_all() {
+    for (Running& r : cameras_) r.worker->request_stop();
+    for (Running& r : cameras_) r.worker->join();  // each segment is unlinked here
+    cameras_.clear();
+  }
+
+ private:
+  struct Running {
+    std::unique_ptr<CameraWorker> worker;
+    int slot = 0;
+  };
+  CameraWorker* find(const std::string& id) {
+    for (Running& r : cameras_)
+      if (r.worker->config().id == id) return r.worker.get();
+    return nullptr;
+  }
+  int free_slot() {
+    for (uint32_t i = 0; i < kMaxCamerasPerWorker; ++i) {
+      bool used = false;
+      for (const Running& r : cameras_) used = used || r.slot == static_cast<int>(i);
+      if (!used) {
+        if (i + 1 > page_.camera_count.load()) page_.camera_count.store(i + 1);
+        return static_cast<int>(i);
+      }
+    }
+    return -1;
+  }
+  void clear_slot(int slot) {
+    WorkerCameraSlot& s = page_.cameras[slot];
+    store_slot_id(s, "");
+    s.busy_since_ns.store(0);
+  }
+
+  WorkerOptions options_;
+  WorkerStatusPage& page_;
+  std::string prefix_;
+  RunConfig config_;
+  uint64_t generation_ = 0;
+  std::vector<Running> cameras_;
+};
+
+// Splits "CONFIG <generation> <bytes>\n<body>" messages off the front of `buffer`.
+bool take_message(std::string& buffer, uint64_t& generation, std::string& body, std::string& error) {
+  const size_t eol = buffer.find('\n');
+  if (eol == std::string::npos) return false;
+  unsigned long long gen = 0, bytes = 0;
+  if (std::sscanf(buffer.c_str(), "CONFIG %llu %llu", &gen, &bytes) != 2) {
+    error = "unknown command '" + buffer.substr(0, std::min<size_t>(eol, 40)) + "'";
+    buffer.clear();
+    return false;
+  }
+  if (buffer.size() < eol + 1 + bytes) return false;
+  body = buffer.substr(eol + 1, bytes);
+  buffer.erase(0, eol + 1 + bytes);
+  generation = gen;
+  return true;
+}
+
+}  // namespace
+
+int run_worker(const WorkerOptions& options) {
+  // Stop signals arrive through a signalfd; they are blocked before any thread exists so that no
+  // camera thread ever takes one.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGHUP, SIG_IGN);  // reloads go through the supervisor
+  ::signal(SIGPIPE, SIG_IGN);
+  // Never outlive the supervisor: SIGTERM when it dies (also if that happened before this line).
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (options.supervisor > 0 && ::getppid() != options.supervisor) return kWorkerExitStopped;
+  const std::string title = "fp-" + options.name;
+  ::prctl(PR_SET_NAME, title.c_str());
+
+  WorkerStatusPage& page = *map_worker_status(options.status_fd);
+  page.loading_since_ns.store(monotonic_now_ns());
+  const int sfd = ::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) throw Error(std::string("worker: signalfd failed: ") + std::strerror(errno));
+  ::fcntl(options.command_fd, F_SETFL, ::fcntl(options.command_fd, F_GETFL) | O_NONBLOCK);
+
+  Worker worker(options, page);
+  std::string buffer;
+  int exit_code = kWorkerExitStopped;
+  bool applied_any = false;
+  for (bool running = true; running;) {
+    pollfd fds[2] = {{options.command_fd, POLLIN, 0}, {sfd, POLLIN, 0}};
+    ::poll(fds, 2, 50);
+    if (fds[1].revents & POLLIN) {
+      signalfd_siginfo info{};
+      if (::read(sfd, &info, sizeof info) > 0) {
+        worker.log(std::string("stopping (") + strsignal(static_cast<int>(info.ssi_signo)) + ")");
+        break;
+      }
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP)) {
+      char chunk[4096];
+      for (;;) {
+        const ssize_t n = ::read(options.command_fd, chunk, sizeof chunk);
+        if (n > 0) {
+          buffer.append(chunk, static_cast<size_t>(n));
+          continue;
+        }
+        if (n == 0) {
+          worker.log("supervisor gone (command pipe closed): stopping");
+          running = false;
+        }
+        break;
+      }
+      uint64_t generation = 0;
+      std::string body, error;
+      while (running && take_message(buffer, generation, body, error)) {
+        RunConfig next;
+        try {
+          next = parse_run_config(body, "<camera list from the supervisor>");
+        } catch (const std::exception& e) {
+          worker.log(std::string("error: ") + e.what());
+          continue;
+        }
+        const bool first = !applied_any;
+        applied_any = true;
+        if (!worker.apply(next, generation) && first) {
+          worker.log("no camera could start");
+          exit_code = kWorkerExitNothingStarted;
+          running = false;
+        }
+      }
+      if (!error.empty()) worker.log("error: " + error);
+    }
+    worker.heartbeat();
+    worker.log_state_changes();
+  }
+  worker.stop_all();
+  ::close(sfd);
+  return exit_code;
+}
+
+}  // namespace facepipe::runtime
