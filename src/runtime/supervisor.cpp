@@ -178,24 +178,7 @@ void Supervisor::send_cameras(WorkerProc& w) {
 }
 
 std::string Supervisor::stuck_reason(const WorkerProc& w, uint64_t now) const {
-  const WorkerStatusPage& p = w.status->page();
-  const uint64_t heartbeat_limit = static_cast<uint64_t>(config_.supervisor.heartbeat_timeout_ms) * kMs;
-  const uint64_t startup_limit = static_cast<uint64_t>(config_.supervisor.startup_timeout_ms) * kMs;
-  const uint64_t loading = p.loading_since_ns.load(std::memory_order_relaxed);
-  const uint64_t beat = p.heartbeat_ns.load(std::memory_order_acquire);
-  if (loading != 0) return now > loading + startup_limit ? "still loading after the start-up limit" : "";
-  if (beat == 0) return now > w.spawned_ns + startup_limit ? "no heartbeat within the start-up limit" : "";
-  if (now > beat + heartbeat_limit)
-    return "heartbeat " + std::to_string((now - beat) / kMs) + " ms old";
-  const uint64_t count = std::min<uint64_t>(p.camera_count.load(), kMaxCamerasPerWorker);
-  for (uint64_t i = 0; i < count; ++i) {
-    const uint64_t busy = p.cameras[i].busy_since_ns.load(std::memory_order_relaxed);
-    // The copy is at most one tick old, so compare with the heartbeat that carried it.
-    if (busy != 0 && beat > busy + heartbeat_limit)
-      return "camera '" + load_slot_id(p.cameras[i]) + "': one frame in the pipeline for " +
-             std::to_string((beat - busy) / kMs) + " ms";
-  }
-  return "";
+  return worker_stuck_reason(w.status->page(), w.spawned_ns, now, config_.supervisor);
 }
 
 void Supervisor::on_exit(WorkerProc& w, int status, bool was_stuck) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -59,27 +60,45 @@ class Worker {
     const bool first = generation_ == 0;
     config_ = next;
     generation_ = generation;
+    pending_.clear();
     size_t failed = 0;
     for (const CameraConfig& c : next.cameras) {
       if (find(c.id)) continue;
-      try {
-        auto w = std::make_unique<CameraWorker>(next.instance, c, next.gpu, options_.gpu);
-        const int slot = free_slot();
-        if (slot < 0) throw Error("camera '" + c.id + "': more than " + std::to_string(kMaxCamerasPerWorker) + " cameras on one worker");
-        w->start();
-        store_slot_id(page_.cameras[slot], c.id);
-        cameras_.push_back({std::move(w), slot});
-        log("camera '" + c.id + "' started (" + c.source + ")" +
-            (options_.gpu >= 0 ? " on GPU " + std::to_string(options_.gpu) + " [CPU face pipeline for now]" : ""));
-      } catch (const std::exception& e) {
+      if (!start_camera(c, true)) {
         ++failed;
-        log(std::string("error: ") + e.what());
+        pending_.push_back({c, monotonic_now_ns() + kRetryFirstNs, kRetryFirstNs});
       }
       heartbeat();  // loading is flagged, but keep the counters of running cameras moving
     }
+    if (first && failed > 0 && failed == next.cameras.size()) return false;  // never reported as applied
+    if (failed > 0) log(std::to_string(failed) + " camera(s) could not start: trying again in the background");
     page_.loading_since_ns.store(0, std::memory_order_relaxed);
     page_.applied_generation.store(generation, std::memory_order_release);
-    return !(first && failed > 0 && failed == next.cameras.size());
+    return true;
+  }
+
+  // Cameras that could not start (a segment still held by a camera moving away from another
+  // worker, a device that is busy, ...) are tried again with a growing pause, without a log line
+  // each time.
+  void retry_pending() {
+    const uint64_t now = monotonic_now_ns();
+    for (size_t i = 0; i < pending_.size();) {
+      Pending& p = pending_[i];
+      if (now < p.next_ns) {
+        ++i;
+        continue;
+      }
+      page_.loading_since_ns.store(now, std::memory_order_relaxed);
+      const bool ok = start_camera(p.camera, false);
+      page_.loading_since_ns.store(0, std::memory_order_relaxed);
+      if (ok) {
+        pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
+        continue;
+      }
+      p.pause_ns = std::min(p.pause_ns * 2, kRetryMaxNs);
+      p.next_ns = monotonic_now_ns() + p.pause_ns;
+      ++i;
+    }
   }
 
   // Main-loop tick: heartbeat, counters, state-change log lines.
@@ -127,6 +146,28 @@ class Worker {
     std::unique_ptr<CameraWorker> worker;
     int slot = 0;
   };
+  struct Pending {
+    CameraConfig camera;
+    uint64_t next_ns = 0, pause_ns = 0;
+  };
+  static constexpr uint64_t kRetryFirstNs = 1'000'000'000, kRetryMaxNs = 30'000'000'000;
+
+  bool start_camera(const CameraConfig& c, bool report) {
+    try {
+      const int slot = free_slot();
+      if (slot < 0) throw Error("camera '" + c.id + "': more than " + std::to_string(kMaxCamerasPerWorker) + " cameras on one worker");
+      auto w = std::make_unique<CameraWorker>(config_.instance, c, config_.gpu, options_.gpu);
+      w->start();
+      store_slot_id(page_.cameras[slot], c.id);
+      cameras_.push_back({std::move(w), slot});
+      log("camera '" + c.id + "' started (" + c.source + ")" +
+          (options_.gpu >= 0 ? " on GPU " + std::to_string(options_.gpu) + " [CPU face pipeline for now]" : ""));
+      return true;
+    } catch (const std::exception& e) {
+      if (report) log(std::string("error: ") + e.what());
+      return false;
+    }
+  }
   CameraWorker* find(const std::string& id) {
     for (Running& r : cameras_)
       if (r.worker->config().id == id) return r.worker.get();
@@ -155,6 +196,7 @@ class Worker {
   RunConfig config_;
   uint64_t generation_ = 0;
   std::vector<Running> cameras_;
+  std::vector<Pending> pending_;
 };
 
 // Splits "CONFIG <generation> <bytes>\n<body>" messages off the front of `buffer`.
@@ -246,6 +288,7 @@ int run_worker(const WorkerOptions& options) {
       }
       if (!error.empty()) worker.log("error: " + error);
     }
+    worker.retry_pending();
     worker.heartbeat();
     worker.log_state_changes();
   }

@@ -70,4 +70,27 @@ WorkerStatusPage* map_worker_status(int fd) {
   return page;
 }
 
+std::string worker_stuck_reason(const WorkerStatusPage& p, uint64_t spawned_ns, uint64_t now_ns,
+                                const SupervisorConfig& limits) {
+  constexpr uint64_t kMs = 1'000'000;
+  const uint64_t heartbeat_limit = static_cast<uint64_t>(limits.heartbeat_timeout_ms) * kMs;
+  const uint64_t startup_limit = static_cast<uint64_t>(limits.startup_timeout_ms) * kMs;
+  const uint64_t loading = p.loading_since_ns.load(std::memory_order_relaxed);
+  const uint64_t beat = p.heartbeat_ns.load(std::memory_order_acquire);
+  // Opening cameras and loading models block the main loop for seconds: the start-up limit applies.
+  if (loading != 0) return now_ns > loading + startup_limit ? "still loading after the start-up limit" : "";
+  if (beat == 0) return now_ns > spawned_ns + startup_limit ? "no heartbeat within the start-up limit" : "";
+  if (now_ns > beat + heartbeat_limit) return "heartbeat " + std::to_string((now_ns - beat) / kMs) + " ms old";
+  const uint64_t count = std::min<uint64_t>(p.camera_count.load(), kMaxCamerasPerWorker);
+  for (uint64_t i = 0; i < count; ++i) {
+    const uint64_t busy = p.cameras[i].busy_since_ns.load(std::memory_order_relaxed);
+    // The copy is at most one tick old, so compare with the heartbeat that carried it: a pipeline
+    // thread that stays on one frame longer than the limit is as stuck as a silent main loop.
+    if (busy != 0 && beat > busy + heartbeat_limit)
+      return "camera '" + load_slot_id(p.cameras[i]) + "': one frame in the pipeline for " +
+             std::to_string((beat - busy) / kMs) + " ms";
+  }
+  return "";
+}
+
 }  // namespace facepipe::runtime

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "runtime/config.h"
 #include "runtime/metrics.h"
 
 namespace facepipe::runtime {
@@ -67,5 +68,11 @@ class WorkerStatusMemory {
 
 // The worker's side: maps the page handed over as `fd` (throws facepipe::Error).
 WorkerStatusPage* map_worker_status(int fd);
+
+// Why the worker behind `page` counts as stuck at `now_ns` ("" when it does not): its main loop's
+// heartbeat is older than the heartbeat limit, or one camera's pipeline thread has been on one frame
+// that long, or it has been loading (or silent since `spawned_ns`) longer than the start-up limit.
+std::string worker_stuck_reason(const WorkerStatusPage& page, uint64_t spawned_ns, uint64_t now_ns,
+                                const SupervisorConfig& limits);
 
 }  // namespace facepipe::runtime

@@ -133,6 +133,24 @@ TEST(FacepipeRun, MissingFileNamesTheCamera) {
   EXPECT_TRUE(ipc::list_segments(children.instance()).empty());
 }
 
+// Nothing can start (no model files): the worker says why for the camera, the supervisor gives up
+// instead of restarting it forever, and exits with the configuration-error code.
+TEST(FacepipeRun, NoCameraCanStartExitsWithCodeTwo) {
+  FACEPIPE_REQUIRE_FILE(sample_video());
+  ChildProcesses children(unique_instance("runnomodel"));
+  const fs::path log = temp_file("nomodel.log");
+  const pid_t pid = children.spawn({facepipe_binary(), "run", "--instance", children.instance(), "--models", "/nonexistent"},
+                                   {}, log.string());
+  const int status = children.wait_exit(pid, 30s);
+  const std::string text = read_text(log);
+  ASSERT_TRUE(WIFEXITED(status)) << text;
+  EXPECT_EQ(WEXITSTATUS(status), 2) << text;
+  EXPECT_NE(text.find("camera 'cam0': model file 'face_landmarker.task' not found"), std::string::npos) << text;
+  EXPECT_NE(text.find("could not start any camera: giving up"), std::string::npos) << text;
+  EXPECT_TRUE(ipc::list_segments(children.instance()).empty());
+  fs::remove(log);
+}
+
 // Three cameras in one process: a file that works, a stream whose server accepts but never answers
 // (blocked in I/O), and a stream whose port is closed. The dead streams are not fatal: the file
 // camera publishes, the others report their state, and SIGTERM still ends everything within 2 s.

@@ -137,12 +137,14 @@ TEST(RunConfig, FormatParsesBackToTheSameSettings) {
   a.source = "rtsp://x/y?z=1";
   a.fps_cap = 12.5;
   a.realtime = false;
-  CameraConfig b = a;
-  b.id = "b";
-  b.gpu = 1;
-  CameraConfig d = a;
-  d.id = "d";
-  d.gpu = kCpu;
+  auto copy_of_a = [&](std::string id, int gpu) {
+    CameraConfig x = a;
+    x.id = std::move(id);
+    x.gpu = gpu;
+    return x;
+  };
+  CameraConfig b = copy_of_a("b", 1);
+  const CameraConfig d = copy_of_a("d", kCpu);
   c.cameras = {a, b, d};
   const RunConfig back = parse_run_config(format_run_config(c), "worker");
   EXPECT_EQ(back.instance, "studio");
