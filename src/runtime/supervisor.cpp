@@ -259,10 +259,19 @@ void Supervisor::check_workers(uint64_t now) {
         if (!why.empty()) {
           say("worker " + w.name + " (pid " + std::to_string(w.pid) + ") is stuck (" + why + "): killing it");
           ::kill(w.pid, SIGKILL);
+          std::lock_guard lock(mutex_);
           w.kill_sent_ns = now;
           ++w.stuck_kills;
           continue;  // reaped on the next tick (SIGCHLD wakes the loop at once)
         }
+      }
+      // A worker removed by a reload that ignores SIGTERM gets SIGKILL after the stop limit.
+      if (w.retiring && w.kill_sent_ns != 0 &&
+          now > w.kill_sent_ns + static_cast<uint64_t>(config_.supervisor.stop_timeout_ms) * kMs) {
+        say("worker " + w.name + " (pid " + std::to_string(w.pid) + ") did not stop in time: killing it");
+        ::kill(w.pid, SIGKILL);
+        std::lock_guard lock(mutex_);
+        w.kill_sent_ns = now;  // reaped on the next tick
       }
       const WorkerStatusPage& p = w.status->page();
       if (!w.ready_logged && p.applied_generation.load(std::memory_order_acquire) == w.generation &&
