@@ -1,5 +1,6 @@
 #include "runtime/runtime.h"
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "media/kernel_view.h"
@@ -44,6 +45,14 @@ CameraWorker::CameraWorker(const std::string& instance, const CameraConfig& came
   so.realtime = camera.realtime;
   so.fps_cap = camera.fps_cap;
   capture_ = std::make_unique<CaptureThread>(camera.id, so, ring_);
+  // FACEPIPE_TEST_STALL_CAMERA=<id>:<n>: this camera's pipeline thread hangs on its n-th frame
+  // (tests of the supervisor's stuck-pipeline detection; read once here, one compare per frame).
+  if (const char* stall = std::getenv("FACEPIPE_TEST_STALL_CAMERA")) {
+    const std::string spec = stall;
+    const size_t colon = spec.rfind(':');
+    if (colon != std::string::npos && spec.substr(0, colon) == camera.id)
+      stall_after_frames_ = std::strtoull(spec.c_str() + colon + 1, nullptr, 10);
+  }
 }
 
 CameraWorker::~CameraWorker() {
@@ -69,9 +78,16 @@ void CameraWorker::join() {
 
 void CameraWorker::pipeline_loop() {
   CapturedFrame frame;
+  uint64_t frames_taken = 0;
   while (!stopping_.load(std::memory_order_relaxed)) {
     if (!ring_.pop(frame, std::chrono::milliseconds(100))) continue;
     stats_.busy_since_ns.store(monotonic_now_ns(), std::memory_order_relaxed);
+    if (++frames_taken == stall_after_frames_) {
+      // Fault injection for the reliability tests: hang on this frame like a deadlocked pipeline
+      // (only a stop request ends it; the supervisor is expected to kill the worker first).
+      while (!stopping_.load(std::memory_order_relaxed)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      break;
+    }
     if (!process(frame).is_ok()) stats_.errors.fetch_add(1, std::memory_order_relaxed);
     stats_.busy_since_ns.store(0, std::memory_order_relaxed);
     stats_.heap_allocations.store(t_heap_allocations, std::memory_order_relaxed);

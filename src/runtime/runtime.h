@@ -62,6 +62,7 @@ class CameraWorker {
   PreviewScaler scaler_;
   int preview_max_w_ = 0, preview_max_h_ = 0;
   std::atomic<bool> stopping_{false};
+  uint64_t stall_after_frames_ = 0;  // fault injection (FACEPIPE_TEST_STALL_CAMERA); 0: never
   std::thread thread_;
   // fps window
   uint64_t window_start_ns_ = 0;

@@ -142,6 +142,38 @@ TEST(Supervisor, WorkerKilledOrStuckIsRestartedWithinOneSecond) {
   fs::remove(log);
 }
 
+// A pipeline thread that hangs on a frame while its worker's main loop still ticks (fault injected
+// with FACEPIPE_TEST_STALL_CAMERA) is found through the camera's frame-in-flight time, the worker is
+// killed and restarted; as every incarnation hangs again, the restarts back off (crash loop).
+TEST(Supervisor, StuckPipelineThreadIsDetectedAndCrashLoopsBackOff) {
+  FACEPIPE_REQUIRE_FILE(sample_video());
+  ChildProcesses children(unique_instance("stall"));
+  const std::string& instance = children.instance();
+  const int port = pick_port(12);
+  const fs::path config = temp_file("stall.toml"), log = temp_file("stall.log");
+  std::ofstream(config) << "metrics_port = " << port << "\n" << camera_toml("a") << camera_toml("b");
+  const pid_t run = children.spawn({facepipe_binary(), "run", "--config", config.string(), "--instance", instance,
+                                    "--models", models_dir().string()},
+                                   {"FACEPIPE_SIMULATE_GPUS=0", "FACEPIPE_TEST_STALL_CAMERA=a:15"}, log.string());
+  ASSERT_GT(run, 0);
+  ipc::ShmReader b(instance, "b");
+  ASSERT_GE(observe(b, 5, 60s).frames, 5) << read_text(log);
+  const pid_t first = writer_pid(instance, "b");
+  ASSERT_TRUE(wait_until([&] { return read_text(log).find("camera 'a': one frame in the pipeline for") != std::string::npos; }, 10s))
+      << read_text(log);
+  ASSERT_TRUE(wait_until([&] { return writer_pid(instance, "b") > 0 && writer_pid(instance, "b") != first; }, 10s))
+      << "camera b comes back in the restarted worker\n" << read_text(log);
+  ASSERT_TRUE(wait_until([&] { return read_text(log).find("(crash loop: 2 failures in a row)") != std::string::npos; }, 20s))
+      << read_text(log);
+  const std::string page = http_get(port, "/metrics");
+  EXPECT_GE(metric(page, worker_series("worker_stuck_kills_total", instance, "cpu", -1)), 2) << page;
+  const int status = children.kill_and_reap(run, SIGTERM, 2000ms);
+  EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_text(log);
+  EXPECT_TRUE(ipc::list_segments(instance).empty());
+  fs::remove(config);
+  fs::remove(log);
+}
+
 // SIGHUP: camera b removed (segment gone), c added (publishes), a untouched: same process, no gap
 // over 1 s. Then an invalid file: the running set stays, the log names file and line.
 TEST(Supervisor, SighupAddsAndRemovesCamerasWithoutDisturbingOthers) {
