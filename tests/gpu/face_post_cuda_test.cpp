@@ -492,7 +492,7 @@ TEST(FacePostCuda, BlendshapeInputMatchesCpu) {
 // ---- Argument errors (checked before any launch: runs without a GPU too) -------------------------
 
 TEST(FacePostCuda, ArgumentErrorsAreReportedBeforeLaunch) {
-  float dummy[4] = {};
+  alignas(16) float dummy[8] = {};
   auto* f = dummy;
   auto* det = reinterpret_cast<Detection*>(dummy);
   int count = 0;
@@ -512,6 +512,8 @@ TEST(FacePostCuda, ArgumentErrorsAreReportedBeforeLaunch) {
   EXPECT_EQ(cuda::retinaface_post_workspace_bytes(1, bad), 0u);
   EXPECT_EQ(cuda::retinaface_postprocess_cuda(f, f, f, 1, bad, f, f, det, &count, nullptr).code(),
             StatusCode::kInvalidArgument);
+  EXPECT_EQ(cuda::retinaface_postprocess_cuda(f, f, f, 1, rp, f, f + 1, det, &count, nullptr).code(),
+            StatusCode::kInvalidArgument);  // misaligned workspace
   bad = rp;
   bad.max_detections = 0;
   EXPECT_EQ(cuda::retinaface_postprocess_cuda(f, f, f, 1, bad, f, f, det, &count, nullptr).code(),

@@ -353,6 +353,8 @@ Status retinaface_postprocess_cuda(const float* loc, const float* conf, const fl
   RetinaLayout l;
   if (!retina_layout(p, l))
     return Status::error(StatusCode::kInvalidArgument, "retinaface_post_cuda: max_candidates must be in [1, 2^22]");
+  if (reinterpret_cast<uintptr_t>(workspace) % 16 != 0)
+    return Status::error(StatusCode::kInvalidArgument, "retinaface_post_cuda: workspace must be 16-byte aligned");
 
   RetinaArgs a{};
   a.loc = loc;
@@ -654,6 +656,8 @@ Status blazeface_postprocess_cuda(const float* regressors, const float* classifi
     return Status::error(StatusCode::kInvalidArgument, "blazeface_post_cuda: max_detections must be positive");
   BlazeLayout l;
   if (!blaze_layout(p, l)) return Status::error(StatusCode::kInvalidArgument, "blazeface_post_cuda: bad num_boxes");
+  if (reinterpret_cast<uintptr_t>(workspace) % 16 != 0)
+    return Status::error(StatusCode::kInvalidArgument, "blazeface_post_cuda: workspace must be 16-byte aligned");
   static_assert(4 + 2 * kMaxDetectionKeypoints <= kBlazeThreads && kBlazeMaxCoords == 16);
 
   BlazeArgs a{};

@@ -47,8 +47,9 @@ struct RetinaFaceDecodeParams {
   int num_priors() const;
 };
 
-// Bytes of device workspace for `batch` images (the caller allocates it once at start-up; any
-// alignment of cudaMalloc). 0 for invalid arguments.
+// Bytes of device workspace for `batch` images (the caller allocates it once at start-up; it must
+// be 16-byte aligned, as cudaMalloc's is). Depends on batch and max_candidates only; 0 for invalid
+// arguments. The workspace holds no state between calls, but two calls in flight need two.
 size_t retinaface_post_workspace_bytes(int batch, const RetinaFaceDecodeParams& p);
 
 // loc [batch, A, 4], conf [batch, A, 2], landmarks [batch, A, 10]: the network's f32 outputs on the
@@ -76,13 +77,16 @@ struct BlazeFaceDecodeParams {
   static BlazeFaceDecodeParams from(const BlazeFaceConfig& c, int max_detections);
 };
 
+// Device workspace for `batch` images (16-byte aligned), from num_boxes; 0 for invalid arguments.
 size_t blazeface_post_workspace_bytes(int batch, const BlazeFaceDecodeParams& p);
 
 // anchors_device: num_boxes face::Anchor (BlazeFace::anchors(), uploaded once). regions_device: 4
 // floats per item: cx, cy, width, height of the letterbox region (BlazeFace::input_region(); its
 // rotation must be 0). regressors [batch, num_boxes, num_coords], classificators [batch, num_boxes, 1].
 // Writes counts_device[b] and detections_device[b * max_detections + i] as BlazeFace::postprocess
-// (with BlazeFaceConfig::max_detections = max_detections). One block per image.
+// (with BlazeFaceConfig::max_detections = max_detections). One block per image. Candidates with
+// exactly equal scores are taken in anchor order; the CPU's std::sort leaves their order open, so
+// only then can the two differ (which box leads a cluster, or the rounding of its weighted mean).
 Status blazeface_postprocess_cuda(const float* regressors, const float* classificators, int batch,
                                   const BlazeFaceDecodeParams& p, const Anchor* anchors_device,
                                   const float* regions_device, void* workspace, Detection* detections_device,
