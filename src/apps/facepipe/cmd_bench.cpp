@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <random>
 
+#include "apps/facepipe/bench_pipeline.h"
 #include "apps/facepipe/cli_common.h"
 #include "common/status.h"
 #include "engine/cpu/cpu_plan.h"
@@ -166,20 +167,6 @@ void run_bench_model(const BenchModelOptions& o) {
 
 // ---- facepipe bench pipeline ---------------------------------------------------------------------
 
-struct BenchPipelineOptions {
-  ModelOptions models;
-  std::string device = "cpu";
-  std::string input;
-  int cameras = 1;
-  double seconds = 10;
-  std::string resolution;
-  std::string detector = "blazeface";
-  int max_faces = 8;
-  int threads = 0;
-  int frames = 150;
-  bool json = false;
-};
-
 // Bilinear resize of an RGB image (start-up only: frames are prepared before timing).
 media::Image resize_rgb(const media::Image& src, int width, int height) {
   media::Image dst(width, height, src.format());
@@ -201,15 +188,7 @@ media::Image resize_rgb(const media::Image& src, int width, int height) {
   return dst;
 }
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
-  return v[i];
-}
-
-void run_bench_pipeline(const BenchPipelineOptions& o) {
-  if (o.device != "cpu") throw Error("bench pipeline --device " + o.device + ": only cpu is available in this build");
+BenchFrames load_bench_frames(const BenchPipelineOptions& o) {
   if (o.input.empty()) throw Error("bench pipeline needs --input IMAGE|VIDEO");
   if (o.cameras < 1) throw Error("--cameras must be at least 1");
   // Frames in memory, at the requested resolution.
@@ -232,6 +211,15 @@ void run_bench_pipeline(const BenchPipelineOptions& o) {
     if (wh.rank() != 2) throw Error("--resolution must be WxH");
     for (media::Image& f : frames) f = resize_rgb(f, static_cast<int>(wh[0]), static_cast<int>(wh[1]));
   }
+  return BenchFrames{std::move(frames), video};
+}
+
+void run_bench_pipeline(const BenchPipelineOptions& o) {
+  if (o.device != "cpu" && o.device != "cuda") throw Error("bench pipeline --device " + o.device + ": cpu or cuda");
+  BenchFrames loaded = load_bench_frames(o);
+  if (o.device == "cuda") return run_bench_pipeline_cuda(o, loaded);
+  const std::vector<media::Image>& frames = loaded.frames;
+  const bool video = loaded.video;
   face::FacePipelineConfig config;
   config.detector = face::parse_detector(o.detector);
   config.max_faces = o.max_faces;
@@ -300,6 +288,13 @@ void run_bench_pipeline(const BenchPipelineOptions& o) {
 
 }  // namespace
 
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
+  return v[i];
+}
+
 void register_bench_commands(CLI::App& app) {
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks");
   bench->require_subcommand(1);
@@ -331,6 +326,10 @@ void register_bench_commands(CLI::App& app) {
   pipeline->add_option("--frames", popts->frames, "Video frames held in memory (default 150)");
   pipeline->add_option("--threads", popts->threads, "CPU threads (default: all cores)");
   pipeline->add_flag("--json", popts->json, "One JSON object instead of the text report");
+  pipeline->add_option("--streams", popts->streams, "cuda: pipelines, each with its own stream and host thread (default: 1 per 32 cameras, at least 2 for several cameras)");
+  pipeline->add_option("--max-batch", popts->max_batch, "cuda: faces per landmark launch (default 64)");
+  pipeline->add_flag("--fp32", popts->fp32, "cuda: f32 storage in the networks (default f16)");
+  pipeline->add_option("--gpu", popts->gpu, "cuda: device index (default 0)");
   add_model_options(*pipeline, popts->models);
   pipeline->callback([popts] { run_bench_pipeline(*popts); });
 }
