@@ -167,21 +167,28 @@ void run_bench_model(const BenchModelOptions& o) {
 
 // ---- facepipe bench pipeline ---------------------------------------------------------------------
 
-// Bilinear resize of an RGB image (start-up only: frames are prepared before timing).
-media::Image resize_rgb(const media::Image& src, int width, int height) {
+// The frame at WxH as a camera would deliver it: the picture scaled to fit (bilinear, aspect
+// kept) and centred on black. Start-up only: frames are prepared before timing.
+media::Image fit_rgb(const media::Image& src, int width, int height) {
   media::Image dst(width, height, src.format());
-  for (int y = 0; y < height; ++y) {
-    const float sy = std::clamp((y + 0.5f) * src.height() / height - 0.5f, 0.f, src.height() - 1.f);
-    const int y0 = static_cast<int>(sy), y1 = std::min(y0 + 1, src.height() - 1);
-    const float fy = sy - y0;
-    for (int x = 0; x < width; ++x) {
-      const float sx = std::clamp((x + 0.5f) * src.width() / width - 0.5f, 0.f, src.width() - 1.f);
-      const int x0 = static_cast<int>(sx), x1 = std::min(x0 + 1, src.width() - 1);
-      const float fx = sx - x0;
+  for (int y = 0; y < height; ++y) std::fill_n(dst.row(y), static_cast<size_t>(width) * 3, uint8_t{0});
+  const double scale = std::min(static_cast<double>(width) / src.width(), static_cast<double>(height) / src.height());
+  const int w = std::clamp(static_cast<int>(std::lround(src.width() * scale)), 1, width);
+  const int h = std::clamp(static_cast<int>(std::lround(src.height() * scale)), 1, height);
+  const int x0 = (width - w) / 2, y0 = (height - h) / 2;
+  for (int y = 0; y < h; ++y) {
+    const float sy = std::clamp((y + 0.5f) * src.height() / h - 0.5f, 0.f, src.height() - 1.f);
+    const int ya = static_cast<int>(sy), yb = std::min(ya + 1, src.height() - 1);
+    const float fy = sy - ya;
+    uint8_t* out = dst.row(y0 + y) + static_cast<size_t>(x0) * 3;
+    for (int x = 0; x < w; ++x) {
+      const float sx = std::clamp((x + 0.5f) * src.width() / w - 0.5f, 0.f, src.width() - 1.f);
+      const int xa = static_cast<int>(sx), xb = std::min(xa + 1, src.width() - 1);
+      const float fx = sx - xa;
       for (int c = 0; c < 3; ++c) {
-        const float top = src.row(y0)[x0 * 3 + c] * (1 - fx) + src.row(y0)[x1 * 3 + c] * fx;
-        const float bottom = src.row(y1)[x0 * 3 + c] * (1 - fx) + src.row(y1)[x1 * 3 + c] * fx;
-        dst.row(y)[x * 3 + c] = static_cast<uint8_t>(std::lround(top * (1 - fy) + bottom * fy));
+        const float top = src.row(ya)[xa * 3 + c] * (1 - fx) + src.row(ya)[xb * 3 + c] * fx;
+        const float bottom = src.row(yb)[xa * 3 + c] * (1 - fx) + src.row(yb)[xb * 3 + c] * fx;
+        out[x * 3 + c] = static_cast<uint8_t>(std::lround(top * (1 - fy) + bottom * fy));
       }
     }
   }
@@ -209,7 +216,7 @@ BenchFrames load_bench_frames(const BenchPipelineOptions& o) {
   if (!o.resolution.empty()) {
     const engine::Shape wh = engine::parse_shape(o.resolution);
     if (wh.rank() != 2) throw Error("--resolution must be WxH");
-    for (media::Image& f : frames) f = resize_rgb(f, static_cast<int>(wh[0]), static_cast<int>(wh[1]));
+    for (media::Image& f : frames) f = fit_rgb(f, static_cast<int>(wh[0]), static_cast<int>(wh[1]));
   }
   return BenchFrames{std::move(frames), video};
 }
@@ -319,7 +326,7 @@ void register_bench_commands(CLI::App& app) {
   pipeline->add_option("--device", popts->device, "cpu (default) or cuda");
   pipeline->add_option("--cameras", popts->cameras, "Cameras replaying the input (default 1)");
   pipeline->add_option("--seconds", popts->seconds, "Timed duration (default 10)");
-  pipeline->add_option("--resolution", popts->resolution, "Resize frames to WxH first (e.g. 1280x720)");
+  pipeline->add_option("--resolution", popts->resolution, "Frames at WxH (e.g. 1920x1080): the input scaled to fit, aspect kept, centred on black");
   pipeline->add_option("--detector", popts->detector, "blazeface, blazeface-full or retinaface")
       ->check(CLI::IsMember(kDetectorNames));
   pipeline->add_option("--max-faces", popts->max_faces, "Most faces per frame (default 8)");

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 
 #include "common/cuda/cuda_check.h"
 #include "common/cuda/cuda_resources.h"
+#include "common/function_ref.h"
 #include "engine/cuda/cuda_plan.h"
 #include "face/blendshapes/blendshape_input.h"
 #include "face/cuda/face_post_cuda.h"
@@ -32,38 +34,137 @@ double ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
 }
 
-// One network planned at batch sizes 1, 2, 4, ... up to `max_batch`: a call with n items runs the
-// smallest plan that holds them (its unused tail items compute on stale inputs and are ignored).
+// One network for batches of up to `max_batch` items. A network whose declared batch is free
+// (the landmark network, RetinaFace) is planned at batch sizes 1, 2, 4, ... and a call with n items
+// runs the smallest plan that holds them (the unused tail items compute on stale inputs and are
+// ignored). A network declared with batch 1 (BlazeFace, the blendshape network: their reshapes fix
+// it) gets `lanes` batch-1 plans, each on its own stream: item k runs on lane k % lanes, its
+// outputs gathered into batched buffers, the lanes forked from and joined back into the caller's
+// stream with events. Callers see [n, ...] outputs either way.
 class PlanLadder {
  public:
   // `item_shape`: the input's shape with the batch dimension first (set per rung).
   void build(const std::shared_ptr<const engine::Graph>& graph, engine::Shape item_shape, int max_batch,
-             const CudaPlanOptions& options) {
+             const CudaPlanOptions& options, int lanes = 8) {
     rungs_.clear();
-    for (int b = 1;; b = std::min(b * 2, max_batch)) {
-      engine::Shape shape = item_shape;
-      shape[0] = b;
-      const engine::Shape shapes[] = {shape};
-      rungs_.push_back({b, CudaPlan::create(graph, shapes, options)});
-      if (b == max_batch) break;
+    lanes_.clear();
+    gathered_.clear();
+    output_item_bytes_.clear();
+    stream_ = options.stream;
+    const engine::Tensor& in = graph->tensor(graph->inputs.at(0));
+    per_item_ = in.shape_known && in.shape.rank() > 0 && in.shape[0] > 0;
+    if (per_item_) {
+      for (int l = 0; l < std::clamp(lanes, 1, max_batch); ++l) {
+        Lane lane;
+        lane.stream = std::make_unique<Stream>();
+        CudaPlanOptions o = options;
+        o.stream = lane.stream->get();
+        engine::Shape shape = item_shape;
+        shape[0] = 1;
+        const engine::Shape shapes[] = {shape};
+        lane.plan = CudaPlan::create(graph, shapes, o);
+        lane.done = std::make_unique<Event>(cudaEventDisableTiming);
+        lanes_.push_back(std::move(lane));
+      }
+      fork_ = std::make_unique<Event>(cudaEventDisableTiming);
+    } else {
+      for (int b = 1;; b = std::min(b * 2, max_batch)) {
+        engine::Shape shape = item_shape;
+        shape[0] = b;
+        const engine::Shape shapes[] = {shape};
+        rungs_.push_back({b, CudaPlan::create(graph, shapes, options)});
+        if (b == max_batch) break;
+      }
     }
+    const CudaPlan& one = per_item_ ? *lanes_.front().plan : *rungs_.front().plan;
+    input_item_ = static_cast<size_t>(one.input(0).num_elements());
+    for (int i = 0; i < one.num_outputs(); ++i) {
+      const size_t bytes = one.output(i).bytes();
+      output_item_bytes_.push_back(bytes);
+      if (per_item_) gathered_.emplace_back(bytes * static_cast<size_t>(max_batch));
+    }
+    max_batch_ = max_batch;
   }
+
+  // Runs n <= max_batch() items: fill(k, input, stream) enqueues item k's input (input_item()
+  // floats at `input`) on `stream`; then the network runs. Everything ends up ordered on the
+  // caller's stream.
+  Status run_items(int n, FunctionRef<Status(int, float*, cudaStream_t)> fill) {
+    if (n < 1 || n > max_batch_) return Status::error(StatusCode::kInvalidArgument, "PlanLadder: bad item count");
+    if (!per_item_) {
+      last_ = &fit(n);
+      float* input = last_->input(0).as<float>();
+      for (int k = 0; k < n; ++k)
+        FACEPIPE_RETURN_IF_ERROR(fill(k, input + static_cast<size_t>(k) * input_item_, stream_));
+      return last_->run();
+    }
+    const int used = std::min(n, static_cast<int>(lanes_.size()));
+    FACEPIPE_CUDA_RETURN(cudaEventRecord(fork_->get(), stream_));
+    for (int l = 0; l < used; ++l) FACEPIPE_CUDA_RETURN(cudaStreamWaitEvent(lanes_[static_cast<size_t>(l)].stream->get(), fork_->get(), 0));
+    for (int k = 0; k < n; ++k) {
+      Lane& lane = lanes_[static_cast<size_t>(k % used)];
+      const cudaStream_t s = lane.stream->get();
+      FACEPIPE_RETURN_IF_ERROR(fill(k, lane.plan->input(0).as<float>(), s));
+      FACEPIPE_RETURN_IF_ERROR(lane.plan->run());
+      for (size_t i = 0; i < gathered_.size(); ++i)
+        FACEPIPE_CUDA_RETURN(cudaMemcpyAsync(gathered_[i].as<uint8_t>() + static_cast<size_t>(k) * output_item_bytes_[i],
+                                             lane.plan->output(static_cast<int>(i)).data, output_item_bytes_[i],
+                                             cudaMemcpyDeviceToDevice, s));
+    }
+    for (int l = 0; l < used; ++l) {
+      Lane& lane = lanes_[static_cast<size_t>(l)];
+      FACEPIPE_CUDA_RETURN(cudaEventRecord(lane.done->get(), lane.stream->get()));
+      FACEPIPE_CUDA_RETURN(cudaStreamWaitEvent(stream_, lane.done->get(), 0));
+    }
+    return Status::ok();
+  }
+  // Output i of the last run_items, [n, ...] items contiguous.
+  const float* output(int i) const {
+    return per_item_ ? gathered_[static_cast<size_t>(i)].as<float>() : last_->output(i).as<float>();
+  }
+  int max_batch() const { return max_batch_; }
+  bool per_item() const { return per_item_; }
+  bool fp16() const { return per_item_ ? (!lanes_.empty() && lanes_.front().plan->fp16())
+                                       : (!rungs_.empty() && rungs_.front().plan->fp16()); }
+  bool empty() const { return rungs_.empty() && lanes_.empty(); }
+
+ private:
   CudaPlan& fit(int n) {
     for (auto& r : rungs_)
       if (r.batch >= n) return *r.plan;
     return *rungs_.back().plan;
   }
-  int max_batch() const { return rungs_.empty() ? 0 : rungs_.back().batch; }
-  bool fp16() const { return !rungs_.empty() && rungs_.front().plan->fp16(); }
-  bool empty() const { return rungs_.empty(); }
-
- private:
   struct Rung {
     int batch;
     std::unique_ptr<CudaPlan> plan;
   };
+  struct Lane {
+    std::unique_ptr<Stream> stream;
+    std::unique_ptr<CudaPlan> plan;
+    std::unique_ptr<Event> done;
+  };
   std::vector<Rung> rungs_;
+  std::vector<Lane> lanes_;
+  std::unique_ptr<Event> fork_;
+  std::vector<DeviceBuffer> gathered_;  // per output (per-item mode)
+  std::vector<size_t> output_item_bytes_;
+  size_t input_item_ = 0;
+  int max_batch_ = 0;
+  bool per_item_ = false;
+  cudaStream_t stream_ = nullptr;
+  CudaPlan* last_ = nullptr;
 };
+
+// A detection a crop can be made from: finite, with a box of at least a pixel (a network fed
+// garbage must cost a frame's faces, not the pipeline).
+bool usable(const Detection& d) {
+  const BoundingBox& b = d.box;
+  if (!std::isfinite(b.x1) || !std::isfinite(b.y1) || !std::isfinite(b.x2) || !std::isfinite(b.y2)) return false;
+  for (int k = 0; k < d.num_keypoints; ++k)
+    if (!std::isfinite(d.keypoints[static_cast<size_t>(k)].x) || !std::isfinite(d.keypoints[static_cast<size_t>(k)].y))
+      return false;
+  return b.x2 - b.x1 >= 1.0f && b.y2 - b.y1 >= 1.0f && std::isfinite(d.score);
+}
 
 // A landmark crop: which camera, which rectangle, and (IMAGE mode) which detection.
 struct Job {
@@ -317,13 +418,10 @@ Status CudaFacePipeline::Impl::detect() {
     }
   }
 
-  CudaPlan& plan = detector.fit(n);
-  float* input = plan.input(0).as<float>();
   float* params = h_det_params.as<float>();
-  const size_t item = static_cast<size_t>(plan.input(0).num_elements() / plan.input(0).shape[0]);
-  for (int s = 0; s < n; ++s) {
-    const Camera& cam = cams[static_cast<size_t>(det_cameras[static_cast<size_t>(s)])];
-    float* out = input + static_cast<size_t>(s) * item;
+  // Each camera's frame straight into its batch item of the detector input.
+  const auto fill = [&](int k, float* out, cudaStream_t s) -> Status {
+    const Camera& cam = cams[static_cast<size_t>(det_cameras[static_cast<size_t>(k)])];
     if (retina) {
       const RetinaFaceGeometry g = retinaface->plan(cam.width, cam.height, det_tensor_w, det_tensor_h);
       kernels::PlanarTensorFormat format;
@@ -334,36 +432,34 @@ Status CudaFacePipeline::Impl::detect() {
       format.order = kernels::ChannelOrder::kBGR;
       format.mean = models.retinaface.mean_bgr;
       format.filter = models.retinaface.resize_filter;
-      FACEPIPE_RETURN_IF_ERROR(kernels::cuda::resize_to_planar_tensor_cuda(cam.image, format, out, stream.get()));
-      params[4 * s] = g.scale_x;
-      params[4 * s + 1] = g.scale_y;
-    } else {
-      kernels::TensorFormat format = kernels::tensor_format_signed_range(
-          blazeface->input_width(), blazeface->input_height(), kernels::BorderMode::kZero);
-      format.sampling = models.blazeface.sampling;
-      kernels::RotatedRect region;
-      FACEPIPE_RETURN_IF_ERROR(kernels::cuda::letterbox_to_tensor_cuda(cam.image, format, out, stream.get(), &region));
-      params[4 * s] = region.cx;
-      params[4 * s + 1] = region.cy;
-      params[4 * s + 2] = region.width;
-      params[4 * s + 3] = region.height;
+      params[4 * k] = g.scale_x;
+      params[4 * k + 1] = g.scale_y;
+      return kernels::cuda::resize_to_planar_tensor_cuda(cam.image, format, out, s);
     }
-  }
-  // Stale tail items of a larger rung: their outputs are never decoded (batch n below).
+    kernels::TensorFormat format = kernels::tensor_format_signed_range(
+        blazeface->input_width(), blazeface->input_height(), kernels::BorderMode::kZero);
+    format.sampling = models.blazeface.sampling;
+    kernels::RotatedRect region;
+    FACEPIPE_RETURN_IF_ERROR(kernels::cuda::letterbox_to_tensor_cuda(cam.image, format, out, s, &region));
+    params[4 * k] = region.cx;
+    params[4 * k + 1] = region.cy;
+    params[4 * k + 2] = region.width;
+    params[4 * k + 3] = region.height;
+    return Status::ok();
+  };
+  FACEPIPE_RETURN_IF_ERROR(detector.run_items(n, fill));
   FACEPIPE_CUDA_RETURN(cudaMemcpyAsync(det_params.get(), params, static_cast<size_t>(n) * 4 * sizeof(float),
                                        cudaMemcpyHostToDevice, stream.get()));
-  FACEPIPE_RETURN_IF_ERROR(plan.run());
   if (retina) {
-    // The plan's prior count is that of its tensor; the decoder needs the same tensor size.
+    // The decoder's prior count is that of the planned tensor.
     const RetinaFaceDecodeParams p =
         RetinaFaceDecodeParams::from(models.retinaface, det_tensor_w, det_tensor_h, max_detections);
-    FACEPIPE_RETURN_IF_ERROR(retinaface_postprocess_cuda(plan.output(0).as<float>(), plan.output(1).as<float>(),
-                                                         plan.output(2).as<float>(), n, p, det_params.as<float>(),
-                                                         det_workspace.get(), det_out.as<Detection>(),
-                                                         det_counts.as<int>(), stream.get()));
+    FACEPIPE_RETURN_IF_ERROR(retinaface_postprocess_cuda(detector.output(0), detector.output(1), detector.output(2), n,
+                                                         p, det_params.as<float>(), det_workspace.get(),
+                                                         det_out.as<Detection>(), det_counts.as<int>(), stream.get()));
   } else {
     const BlazeFaceDecodeParams p = BlazeFaceDecodeParams::from(models.blazeface, max_detections);
-    FACEPIPE_RETURN_IF_ERROR(blazeface_postprocess_cuda(plan.output(0).as<float>(), plan.output(1).as<float>(), n, p,
+    FACEPIPE_RETURN_IF_ERROR(blazeface_postprocess_cuda(detector.output(0), detector.output(1), n, p,
                                                         anchors.as<Anchor>(), det_params.as<float>(),
                                                         det_workspace.get(), det_out.as<Detection>(),
                                                         det_counts.as<int>(), stream.get()));
@@ -380,7 +476,9 @@ Status CudaFacePipeline::Impl::detect() {
     Camera& cam = cams[static_cast<size_t>(det_cameras[static_cast<size_t>(s)])];
     const int count = std::clamp(h_det_counts.as<int>()[s], 0, max_detections);
     const Detection* d = h_det_out.as<Detection>() + static_cast<size_t>(s) * static_cast<size_t>(max_detections);
-    cam.detections.assign(d, d + count);
+    cam.detections.clear();
+    for (int i = 0; i < count; ++i)
+      if (usable(d[i])) cam.detections.push_back(d[i]);
   }
   return Status::ok();
 }
@@ -413,20 +511,24 @@ Status CudaFacePipeline::Impl::landmarks_and_blendshapes() {
   const int chunk_max = landmarks.max_batch();
   for (int s = 0; s < static_cast<int>(n_all); s += chunk_max) {
     const int n = std::min(chunk_max, static_cast<int>(n_all) - s);
-    CudaPlan& lm = landmarks.fit(n);
-    FACEPIPE_RETURN_IF_ERROR(kernels::cuda::warp_batch_to_tensor_cuda(crops.as<WarpCrop>() + s, n, format,
-                                                                      lm.input(0).as<float>(), stream.get()));
-    FACEPIPE_RETURN_IF_ERROR(lm.run());
+    // A batched plan: all crops of the chunk in one warp launch (at item 0, filling items 0..n-1).
+    FACEPIPE_RETURN_IF_ERROR(landmarks.run_items(n, [&](int k, float* input, cudaStream_t st) -> Status {
+      if (landmarks.per_item())
+        return kernels::cuda::warp_batch_to_tensor_cuda(crops.as<WarpCrop>() + s + k, 1, format, input, st);
+      if (k != 0) return Status::ok();
+      return kernels::cuda::warp_batch_to_tensor_cuda(crops.as<WarpCrop>() + s, n, format, input, st);
+    }));
     Landmark* points = lm_points.as<Landmark>() + static_cast<size_t>(s) * static_cast<size_t>(num_landmarks);
-    FACEPIPE_RETURN_IF_ERROR(project_landmarks_cuda(lm.output(0).as<float>(), lm.output(1).as<float>(), 1,
+    FACEPIPE_RETURN_IF_ERROR(project_landmarks_cuda(landmarks.output(0), landmarks.output(1), 1,
                                                     lm_crops.as<LandmarkCrop>() + s, n, num_landmarks, lm_size, points,
                                                     presence.as<float>() + s, stream.get()));
     if (!blendshapes.empty()) {
-      CudaPlan& bs = blendshapes.fit(n);
-      FACEPIPE_RETURN_IF_ERROR(build_blendshape_input_cuda(points, n, bs.input(0).as<float>(), stream.get()));
-      FACEPIPE_RETURN_IF_ERROR(bs.run());
+      FACEPIPE_RETURN_IF_ERROR(blendshapes.run_items(n, [&](int k, float* input, cudaStream_t st) -> Status {
+        return build_blendshape_input_cuda(points + static_cast<size_t>(k) * static_cast<size_t>(num_landmarks), 1,
+                                           input, st);
+      }));
       FACEPIPE_CUDA_RETURN(cudaMemcpyAsync(h_blend.as<float>() + static_cast<size_t>(s) * kNumBlendshapes,
-                                           bs.output(0).data, static_cast<size_t>(n) * kNumBlendshapes * sizeof(float),
+                                           blendshapes.output(0), static_cast<size_t>(n) * kNumBlendshapes * sizeof(float),
                                            cudaMemcpyDeviceToHost, stream.get()));
     }
   }
