@@ -142,6 +142,34 @@ TEST(CudaFacePipeline, CamerasInOneBatchEqualOneAtATime) {
   EXPECT_TRUE(batched.faces(n - 1).empty());
 }
 
+// RetinaFace's decoder reads per-camera scales: four cameras of one picture in one batch must each
+// give what one camera alone gives.
+TEST(CudaFacePipeline, RetinaFaceCamerasInOneBatchEqualOneAtATime) {
+  FACEPIPE_REQUIRE_CUDA();
+  FACEPIPE_REQUIRE_FILE(test::models_dir() / "retinaface_mnet025_dyn.onnx");
+  const fs::path group = test::reference_dir() / "mediapipe" / "decoded" / "group_8faces_selfie.png";
+  FACEPIPE_REQUIRE_FILE(group);
+  const media::Image image = media::decode_image_file(group);
+  const kernels::ImageView view = media::kernel_view(image);
+  CudaFacePipelineConfig config = gpu_config(4, false, DetectorKind::kRetinaFace);
+  config.max_width = view.width;
+  config.max_height = view.height;
+  CudaFacePipeline batched(config);
+  config.cameras = 1;
+  CudaFacePipeline single(config);
+  const kernels::ImageView views[4] = {view, view, view, view};
+  ASSERT_TRUE(batched.process_images(views).is_ok());
+  ASSERT_TRUE(single.process_images({&view, 1}).is_ok());
+  ASSERT_GE(single.faces(0).size(), 6u);
+  for (int c = 0; c < 4; ++c) {
+    ASSERT_EQ(batched.faces(c).size(), single.faces(0).size()) << "camera " << c;
+    for (size_t k = 0; k < single.faces(0).size(); ++k) {
+      EXPECT_NEAR(batched.faces(c)[k].box.x1, single.faces(0)[k].box.x1, 0.05) << "camera " << c;
+      EXPECT_LE(landmark_diff_iod(batched.faces(c)[k], single.faces(0)[k]), 0.01) << "camera " << c;
+    }
+  }
+}
+
 TEST(CudaFacePipeline, TrackingMatchesMediaPipeVideoMode) {
   FACEPIPE_REQUIRE_CUDA();
   const fs::path ref_dir = test::reference_dir() / "mediapipe" / "video";

@@ -206,7 +206,7 @@ struct CudaFacePipeline::Impl {
   // Device memory.
   DeviceBuffer frames;         // cameras x max_width x max_height x 3
   size_t frame_bytes = 0;
-  DeviceBuffer det_params;     // cameras x 4 floats (RetinaFace: scale x, y; BlazeFace: region)
+  DeviceBuffer det_params;     // per camera: RetinaFace 2 floats (scale x, y), BlazeFace 4 (region)
   DeviceBuffer det_workspace;
   DeviceBuffer det_out;        // cameras x max_detections Detection
   DeviceBuffer det_counts;     // cameras ints
@@ -432,8 +432,8 @@ Status CudaFacePipeline::Impl::detect() {
       format.order = kernels::ChannelOrder::kBGR;
       format.mean = models.retinaface.mean_bgr;
       format.filter = models.retinaface.resize_filter;
-      params[4 * k] = g.scale_x;
-      params[4 * k + 1] = g.scale_y;
+      params[2 * k] = g.scale_x;  // the decoder's layout: (scale x, scale y) per item
+      params[2 * k + 1] = g.scale_y;
       return kernels::cuda::resize_to_planar_tensor_cuda(cam.image, format, out, s);
     }
     kernels::TensorFormat format = kernels::tensor_format_signed_range(
