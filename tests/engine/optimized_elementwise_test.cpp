@@ -43,11 +43,13 @@ TEST(OptimizedElementwise, BinaryBroadcastPatternsAndActivations) {
   for (OpType t : ops) {
     for (const Pattern& p : patterns) {
       engine::BinaryAttrs a;
-      a.activation = acts[n % 7];
+      const int act = n % 7;
+      ++n;  // also the case's random seed
+      a.activation = acts[act];
       a.activation_alpha = 0.3f;
       OpCase c(std::string(engine::op_type_name(t)) + " " + p.a.to_string() + " , " + p.b.to_string() + " act" +
-                   std::to_string(n % 7),
-               make_op(t, a), static_cast<uint32_t>(++n));
+                   std::to_string(act),
+               make_op(t, a), static_cast<uint32_t>(n));
       c.random_input(DType::kF32, p.a);
       if (t == OpType::kDiv) c.random_input(DType::kF32, p.b, 0.5f, 2.f);
       else c.random_input(DType::kF32, p.b);

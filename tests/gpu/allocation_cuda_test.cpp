@@ -11,6 +11,9 @@
 #include <new>
 
 #include "engine/import/model_loader.h"
+#include "face/cuda/cuda_face_pipeline.h"
+#include "media/kernel_view.h"
+#include "media/video_reader.h"
 #include "gpu/cuda_test_util.h"
 #include "support/allocation_counter.h"
 #include "support/test_support.h"
@@ -135,6 +138,69 @@ TEST(CudaPlanAllocation, ThousandRunsAllocateNothing) {
     expect_no_allocation(task + ":face_landmarks_detector.tflite", {}, fp16);
     expect_no_allocation(task + ":face_blendshapes.tflite", {}, fp16);
     expect_no_allocation((models / "retinaface_mnet025_dyn.onnx").string(), {Shape{1, 3, 640, 640}}, fp16);
+  }
+}
+
+// The whole GPU face pipeline: tracking one camera through the sample clip, and the detector on
+// every frame of four cameras in one batch (the frames come from host memory each call).
+TEST(CudaFacePipelineAllocation, ThousandFramesAllocateNothing) {
+  FACEPIPE_REQUIRE_CUDA();
+  const auto video = test::testdata_dir() / "video" / "talking_man_glasses_720x1280.mp4";
+  FACEPIPE_REQUIRE_FILE(video);
+  FACEPIPE_REQUIRE_FILE(test::models_dir() / "face_landmarker.task");
+  std::vector<media::Image> frames;
+  {
+    media::VideoReader reader(video.string());
+    media::VideoFrame frame;
+    while (frames.size() < 60 && reader.read(frame).is_ok()) frames.push_back(frame.image.clone());
+  }
+  ASSERT_EQ(frames.size(), 60u);
+  for (const int cameras : {1, 4}) {
+    const bool video_mode = cameras == 1;
+    face::cuda::CudaFacePipelineConfig config;
+    config.face.models_dir = test::models_dir().string();
+    config.face.max_faces = 4;
+    config.cameras = cameras;
+    config.max_width = frames[0].width();
+    config.max_height = frames[0].height();
+    config.max_batch = 8;
+    config.fp16 = true;
+    face::cuda::CudaFacePipeline pipeline(config);
+    std::vector<kernels::ImageView> views(static_cast<size_t>(cameras));
+    std::vector<double> ts(static_cast<size_t>(cameras));
+    int64_t faces = 0;
+    auto step = [&](int i) {
+      for (int c = 0; c < cameras; ++c) {
+        views[static_cast<size_t>(c)] = media::kernel_view(frames[static_cast<size_t>(i + c) % frames.size()]);
+        ts[static_cast<size_t>(c)] = i / 30.0;
+      }
+      const Status st = video_mode ? pipeline.process_frames(views, ts) : pipeline.process_images(views);
+      for (int c = 0; c < cameras; ++c) faces += static_cast<int64_t>(pipeline.faces(c).size());
+      return st.is_ok();
+    };
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(step(i));
+    size_t free_before = 0, free_after = 0, total = 0;
+    ASSERT_EQ(cudaMemGetInfo(&free_before, &total), cudaSuccess);
+    faces = 0;
+    const uint64_t heap_before = test::heap_allocations();
+    g_cuda_alloc = 0;
+    g_cuda_free = 0;
+    g_counting = true;
+    bool ok = true;
+    for (int i = 20; i < 20 + kRuns && ok; ++i) ok = step(i);
+    g_counting = false;
+    const long heap = static_cast<long>(test::heap_allocations() - heap_before);
+    ASSERT_TRUE(ok);
+    ASSERT_EQ(cudaMemGetInfo(&free_after, &total), cudaSuccess);
+    EXPECT_EQ(g_cuda_alloc.load(), 0);
+    EXPECT_EQ(g_cuda_free.load(), 0);
+    EXPECT_EQ(heap, 0);
+    EXPECT_EQ(free_before, free_after);
+    EXPECT_GE(faces, kRuns * cameras * 9 / 10) << "the face is found in (nearly) every frame";
+    std::printf("[cuda-alloc] GPU face pipeline, %d camera(s), %s mode: %d calls, %lld face-frames, cudaMalloc* %ld, "
+                "cudaFree* %ld, heap %ld, free device memory %zu -> %zu\n",
+                cameras, video_mode ? "tracking" : "image", kRuns, static_cast<long long>(faces), g_cuda_alloc.load(),
+                g_cuda_free.load(), heap, free_before, free_after);
   }
 }
 

@@ -100,6 +100,23 @@ TEST(CudaModelParity, RetinaFaceMatchesCpu) {
   EXPECT_EQ(cases, 2);
 }
 
+// The GPU pipeline runs RetinaFace on 1080p frames of many cameras at once (32 x 3 x 360 x 640):
+// a large batch must compute what the CPU computes, item by item.
+TEST(CudaModelParity, RetinaFaceLargeBatchMatchesCpu) {
+  FACEPIPE_REQUIRE_CUDA();
+  const fs::path model = test::models_dir() / "retinaface_mnet025_dyn.onnx";
+  FACEPIPE_REQUIRE_FILE(model);
+  const auto graph = std::make_shared<const Graph>(load_graph(model.string()));
+  const Shape shape{32, 3, 360, 640};
+  std::vector<float> input(static_cast<size_t>(shape.num_elements()));
+  uint32_t state = 12345;
+  for (float& v : input) {  // smooth-ish values in the BGR-minus-mean range, different per item
+    state = state * 1664525u + 1013904223u;
+    v = static_cast<float>(state >> 8) / static_cast<float>(1u << 24) * 255.0f - 120.0f;
+  }
+  check_model(graph, {shape}, {input}, "retinaface 32x3x360x640 random");
+}
+
 TEST(CudaModelParity, MediaPipeNetworksMatchCpu) {
   FACEPIPE_REQUIRE_CUDA();
   const fs::path task = test::models_dir() / "face_landmarker.task";

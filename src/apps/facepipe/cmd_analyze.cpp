@@ -17,6 +17,9 @@
 #include "common/status.h"
 #include "face/output/face_records.h"
 #include "face/pipeline/face_pipeline.h"
+#if FACEPIPE_HAVE_CUDA
+#include "face/cuda/cuda_face_pipeline.h"
+#endif
 #include "media/image_io.h"
 #include "media/kernel_view.h"
 #include "media/video_reader.h"
@@ -41,6 +44,7 @@ struct AnalyzeOptions {
   bool no_smoothing = false;
   bool overlay = false;
   int threads = 0;
+  bool fp16 = false;
   std::string out = "facepipe-out";
   std::vector<std::string> inputs;
 };
@@ -80,17 +84,33 @@ std::vector<std::string> sample_inputs() {
 
 class Analyzer {
  public:
-  Analyzer(const AnalyzeOptions& o, face::FacePipelineConfig config)
-      : options_(o), pipeline_(config), terminal_(isatty(STDERR_FILENO) != 0) {}
+  Analyzer(const AnalyzeOptions& o, const face::FacePipelineConfig& config)
+      : options_(o), terminal_(isatty(STDERR_FILENO) != 0) {
+    if (o.device == "cpu") {
+      cpu_ = std::make_unique<face::FacePipeline>(config);
+      return;
+    }
+#if FACEPIPE_HAVE_CUDA
+    face::cuda::CudaFacePipelineConfig gc;
+    gc.face = config;
+    gc.device = device_index_;
+    gc.cameras = 1;
+    gc.max_width = 1280;
+    gc.max_height = 1280;
+    gc.max_batch = std::min(config.max_faces, 64);
+    gc.fp16 = o.fp16;
+    gpu_ = std::make_unique<face::cuda::CudaFacePipeline>(gc);
+#endif
+  }
 
   void analyze_image(const fs::path& input) {
     media::DecodeInfo info;
     const media::Image image = media::decode_image_file(input, &info);
     if (info.grayscale_expanded || info.depth_reduced || info.palette_expanded || info.alpha_dropped)
       std::fprintf(stderr, "facepipe: note: %s: converted to 8-bit RGB (%s)\n", input.c_str(), info.summary().c_str());
-    const Status st = pipeline_.process_image(media::kernel_view(image));
+    const Status st = process_image(media::kernel_view(image));
     if (!st.is_ok()) throw Error(input.string() + ": " + st.message());
-    const auto faces = pipeline_.faces();
+    const auto faces = this->faces();
 
     std::string json = "{\"image\": ";
     face::append_json_string(json, input.filename().string());
@@ -115,7 +135,7 @@ class Analyzer {
   void analyze_video(const fs::path& input) {
     media::VideoReader reader(input.string());
     const media::VideoStreamInfo& info = reader.info();
-    pipeline_.reset_tracking();
+    reset_tracking(info.width, info.height);
     const std::string stem = input.stem().string();
     const fs::path jsonl_path = fs::path(options_.out) / (stem + ".jsonl");
     const fs::path csv_path = fs::path(options_.out) / (stem + ".csv");
@@ -130,16 +150,16 @@ class Analyzer {
     }
     std::string line, rows;
     rows.reserve(1 << 16);
-    face::append_csv_header(rows, pipeline_.landmark_count());
+    face::append_csv_header(rows, landmark_count());
     csv << rows;
     media::VideoFrame frame;
     int64_t frames = 0, face_frames = 0;
     const auto start = std::chrono::steady_clock::now();
     Status st;
     while ((st = reader.read(frame)).is_ok()) {
-      const Status processed = pipeline_.process_frame(media::kernel_view(frame.image), frame.timestamp_ms / 1000.0);
+      const Status processed = process_frame(media::kernel_view(frame.image), frame.timestamp_ms / 1000.0);
       if (!processed.is_ok()) throw Error(input.string() + ": frame " + std::to_string(frame.index) + ": " + processed.message());
-      const auto faces = pipeline_.faces();
+      const auto faces = this->faces();
       line.clear();
       line += "{\"frame\": " + std::to_string(frame.index) + ", \"timestamp_ms\": " + std::to_string(frame.timestamp_ms) +
               ", \"faces\": ";
@@ -147,7 +167,7 @@ class Analyzer {
       line += "}\n";
       jsonl << line;
       rows.clear();
-      for (const face::FaceResult& f : faces) face::append_csv_row(rows, frame.index, frame.timestamp_ms, f, pipeline_.landmark_count());
+      for (const face::FaceResult& f : faces) face::append_csv_row(rows, frame.index, frame.timestamp_ms, f, landmark_count());
       csv << rows;
       if (overlay) {
         draw_face_overlay(frame.image.view(), faces);
@@ -175,6 +195,47 @@ class Analyzer {
   }
 
  private:
+  // The CPU or the GPU pipeline behind one face.
+  Status process_image(const kernels::ImageView& image) {
+    if (cpu_) return cpu_->process_image(image);
+#if FACEPIPE_HAVE_CUDA
+    gpu_->ensure_frame_capacity(image.width, image.height);
+    return gpu_->process_images({&image, 1});
+#else
+    return Status::error(StatusCode::kUnsupported, "no pipeline");
+#endif
+  }
+  Status process_frame(const kernels::ImageView& image, double timestamp_s) {
+    if (cpu_) return cpu_->process_frame(image, timestamp_s);
+#if FACEPIPE_HAVE_CUDA
+    return gpu_->process_frames({&image, 1}, {&timestamp_s, 1});
+#else
+    return Status::error(StatusCode::kUnsupported, "no pipeline");
+#endif
+  }
+  std::span<const face::FaceResult> faces() const {
+#if FACEPIPE_HAVE_CUDA
+    if (gpu_) return gpu_->faces(0);
+#endif
+    return cpu_->faces();
+  }
+  int landmark_count() const {
+#if FACEPIPE_HAVE_CUDA
+    if (gpu_) return gpu_->landmark_count();
+#endif
+    return cpu_->landmark_count();
+  }
+  void reset_tracking(int width, int height) {
+#if FACEPIPE_HAVE_CUDA
+    if (gpu_) {
+      gpu_->ensure_frame_capacity(width, height);
+      gpu_->reset_tracking();
+      return;
+    }
+#endif
+    cpu_->reset_tracking();
+  }
+
   void progress(const fs::path& input, int64_t done, int64_t total, std::chrono::steady_clock::time_point start) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double fps = done / std::max(seconds, 1e-9);
@@ -191,15 +252,19 @@ class Analyzer {
   }
 
   const AnalyzeOptions& options_;
-  face::FacePipeline pipeline_;
+  std::unique_ptr<face::FacePipeline> cpu_;
+#if FACEPIPE_HAVE_CUDA
+  std::unique_ptr<face::cuda::CudaFacePipeline> gpu_;
+  int device_index_ = 0;
+#endif
   bool terminal_;
 };
 
 void run_analyze(const AnalyzeOptions& o) {
-  if (o.device != "cpu") {
-    if (o.device == "cuda") throw Error("--device cuda: the CUDA face pipeline is not available in this build yet");
-    throw Error("unknown --device '" + o.device + "' (cpu or cuda)");
-  }
+  if (o.device != "cpu" && o.device != "cuda") throw Error("unknown --device '" + o.device + "' (cpu or cuda)");
+#if !FACEPIPE_HAVE_CUDA
+  if (o.device == "cuda") throw Error("--device cuda: this build has no CUDA support (rebuild with the CUDA toolkit)");
+#endif
   face::FacePipelineConfig config;
   config.detector = face::parse_detector(o.detector);
   config.max_faces = o.max_faces;
@@ -264,6 +329,7 @@ void register_analyze_commands(CLI::App& app) {
   cmd->add_flag("--no-smoothing", o->no_smoothing, "Video: no one-euro filter on the landmarks");
   cmd->add_flag("--overlay", o->overlay, "Also write the input with landmarks, boxes and ids drawn (PNG / MP4)");
   cmd->add_option("--threads", o->threads, "CPU threads (default: all cores)");
+  cmd->add_flag("--fp16", o->fp16, "With --device cuda: f16 storage in the detector and landmark networks (faster, less exact)");
   add_model_options(*cmd, o->models);
   cmd->callback([o] { run_analyze(*o); });
 }

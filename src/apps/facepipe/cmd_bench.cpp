@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <random>
 
+#include "apps/facepipe/bench_pipeline.h"
 #include "apps/facepipe/cli_common.h"
 #include "common/status.h"
 #include "engine/cpu/cpu_plan.h"
@@ -166,50 +167,35 @@ void run_bench_model(const BenchModelOptions& o) {
 
 // ---- facepipe bench pipeline ---------------------------------------------------------------------
 
-struct BenchPipelineOptions {
-  ModelOptions models;
-  std::string device = "cpu";
-  std::string input;
-  int cameras = 1;
-  double seconds = 10;
-  std::string resolution;
-  std::string detector = "blazeface";
-  int max_faces = 8;
-  int threads = 0;
-  int frames = 150;
-  bool json = false;
-};
-
-// Bilinear resize of an RGB image (start-up only: frames are prepared before timing).
-media::Image resize_rgb(const media::Image& src, int width, int height) {
+// The frame at WxH as a camera would deliver it: the picture scaled to fit (bilinear, aspect
+// kept) and centred on black. Start-up only: frames are prepared before timing.
+media::Image fit_rgb(const media::Image& src, int width, int height) {
   media::Image dst(width, height, src.format());
-  for (int y = 0; y < height; ++y) {
-    const float sy = std::clamp((y + 0.5f) * src.height() / height - 0.5f, 0.f, src.height() - 1.f);
-    const int y0 = static_cast<int>(sy), y1 = std::min(y0 + 1, src.height() - 1);
-    const float fy = sy - y0;
-    for (int x = 0; x < width; ++x) {
-      const float sx = std::clamp((x + 0.5f) * src.width() / width - 0.5f, 0.f, src.width() - 1.f);
-      const int x0 = static_cast<int>(sx), x1 = std::min(x0 + 1, src.width() - 1);
-      const float fx = sx - x0;
+  for (int y = 0; y < height; ++y) std::fill_n(dst.row(y), static_cast<size_t>(width) * 3, uint8_t{0});
+  const double scale = std::min(static_cast<double>(width) / src.width(), static_cast<double>(height) / src.height());
+  const int w = std::clamp(static_cast<int>(std::lround(src.width() * scale)), 1, width);
+  const int h = std::clamp(static_cast<int>(std::lround(src.height() * scale)), 1, height);
+  const int x0 = (width - w) / 2, y0 = (height - h) / 2;
+  for (int y = 0; y < h; ++y) {
+    const float sy = std::clamp((y + 0.5f) * src.height() / h - 0.5f, 0.f, src.height() - 1.f);
+    const int ya = static_cast<int>(sy), yb = std::min(ya + 1, src.height() - 1);
+    const float fy = sy - ya;
+    uint8_t* out = dst.row(y0 + y) + static_cast<size_t>(x0) * 3;
+    for (int x = 0; x < w; ++x) {
+      const float sx = std::clamp((x + 0.5f) * src.width() / w - 0.5f, 0.f, src.width() - 1.f);
+      const int xa = static_cast<int>(sx), xb = std::min(xa + 1, src.width() - 1);
+      const float fx = sx - xa;
       for (int c = 0; c < 3; ++c) {
-        const float top = src.row(y0)[x0 * 3 + c] * (1 - fx) + src.row(y0)[x1 * 3 + c] * fx;
-        const float bottom = src.row(y1)[x0 * 3 + c] * (1 - fx) + src.row(y1)[x1 * 3 + c] * fx;
-        dst.row(y)[x * 3 + c] = static_cast<uint8_t>(std::lround(top * (1 - fy) + bottom * fy));
+        const float top = src.row(ya)[xa * 3 + c] * (1 - fx) + src.row(ya)[xb * 3 + c] * fx;
+        const float bottom = src.row(yb)[xa * 3 + c] * (1 - fx) + src.row(yb)[xb * 3 + c] * fx;
+        out[x * 3 + c] = static_cast<uint8_t>(std::lround(top * (1 - fy) + bottom * fy));
       }
     }
   }
   return dst;
 }
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
-  return v[i];
-}
-
-void run_bench_pipeline(const BenchPipelineOptions& o) {
-  if (o.device != "cpu") throw Error("bench pipeline --device " + o.device + ": only cpu is available in this build");
+BenchFrames load_bench_frames(const BenchPipelineOptions& o) {
   if (o.input.empty()) throw Error("bench pipeline needs --input IMAGE|VIDEO");
   if (o.cameras < 1) throw Error("--cameras must be at least 1");
   // Frames in memory, at the requested resolution.
@@ -230,8 +216,17 @@ void run_bench_pipeline(const BenchPipelineOptions& o) {
   if (!o.resolution.empty()) {
     const engine::Shape wh = engine::parse_shape(o.resolution);
     if (wh.rank() != 2) throw Error("--resolution must be WxH");
-    for (media::Image& f : frames) f = resize_rgb(f, static_cast<int>(wh[0]), static_cast<int>(wh[1]));
+    for (media::Image& f : frames) f = fit_rgb(f, static_cast<int>(wh[0]), static_cast<int>(wh[1]));
   }
+  return BenchFrames{std::move(frames), video};
+}
+
+void run_bench_pipeline(const BenchPipelineOptions& o) {
+  if (o.device != "cpu" && o.device != "cuda") throw Error("bench pipeline --device " + o.device + ": cpu or cuda");
+  BenchFrames loaded = load_bench_frames(o);
+  if (o.device == "cuda") return run_bench_pipeline_cuda(o, loaded);
+  const std::vector<media::Image>& frames = loaded.frames;
+  const bool video = loaded.video;
   face::FacePipelineConfig config;
   config.detector = face::parse_detector(o.detector);
   config.max_faces = o.max_faces;
@@ -300,6 +295,13 @@ void run_bench_pipeline(const BenchPipelineOptions& o) {
 
 }  // namespace
 
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
+  return v[i];
+}
+
 void register_bench_commands(CLI::App& app) {
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks");
   bench->require_subcommand(1);
@@ -324,13 +326,17 @@ void register_bench_commands(CLI::App& app) {
   pipeline->add_option("--device", popts->device, "cpu (default) or cuda");
   pipeline->add_option("--cameras", popts->cameras, "Cameras replaying the input (default 1)");
   pipeline->add_option("--seconds", popts->seconds, "Timed duration (default 10)");
-  pipeline->add_option("--resolution", popts->resolution, "Resize frames to WxH first (e.g. 1280x720)");
+  pipeline->add_option("--resolution", popts->resolution, "Frames at WxH (e.g. 1920x1080): the input scaled to fit, aspect kept, centred on black");
   pipeline->add_option("--detector", popts->detector, "blazeface, blazeface-full or retinaface")
       ->check(CLI::IsMember(kDetectorNames));
   pipeline->add_option("--max-faces", popts->max_faces, "Most faces per frame (default 8)");
   pipeline->add_option("--frames", popts->frames, "Video frames held in memory (default 150)");
   pipeline->add_option("--threads", popts->threads, "CPU threads (default: all cores)");
   pipeline->add_flag("--json", popts->json, "One JSON object instead of the text report");
+  pipeline->add_option("--streams", popts->streams, "cuda: pipelines, each with its own stream and host thread (default: 1 per 32 cameras, at least 2 for several cameras)");
+  pipeline->add_option("--max-batch", popts->max_batch, "cuda: faces per landmark launch (default 64)");
+  pipeline->add_flag("--fp32", popts->fp32, "cuda: f32 storage in the networks (default f16)");
+  pipeline->add_option("--gpu", popts->gpu, "cuda: device index (default 0)");
   add_model_options(*pipeline, popts->models);
   pipeline->callback([popts] { run_bench_pipeline(*popts); });
 }

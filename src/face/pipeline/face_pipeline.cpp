@@ -5,12 +5,10 @@
 #include <cmath>
 #include <optional>
 
-#include "engine/import/model_loader.h"
-#include "engine/model_locator.h"
 #include "face/blendshapes/blendshape_input.h"
 #include "face/detection/blazeface.h"
 #include "face/detection/retinaface.h"
-#include "face/geometry/geometry_metadata.h"
+#include "face/pipeline/face_models.h"
 #include "face/roi/roi.h"
 
 namespace facepipe::face {
@@ -29,24 +27,6 @@ class StageTimer {
   double& total_ms_;
   std::chrono::steady_clock::time_point start_;
 };
-
-constexpr const char* kLandmarkerBundle = "face_landmarker.task";
-constexpr int kBlendshapeInputPoints = 146;
-
-std::shared_ptr<const engine::Graph> load(const engine::ModelLocator& locator, const std::string& spec) {
-  return std::make_shared<const engine::Graph>(engine::load_graph(locator.resolve_spec(spec)));
-}
-
-BoundingBox landmark_box(std::span<const Landmark> points) {
-  BoundingBox b{INFINITY, INFINITY, -INFINITY, -INFINITY};
-  for (const Landmark& p : points) {
-    b.x1 = std::min(b.x1, p.x);
-    b.y1 = std::min(b.y1, p.y);
-    b.x2 = std::max(b.x2, p.x);
-    b.y2 = std::max(b.y2, p.y);
-  }
-  return b;
-}
 
 }  // namespace
 
@@ -68,68 +48,20 @@ DetectorKind parse_detector(const std::string& name) {
 
 FacePipeline::FacePipeline(const FacePipelineConfig& config)
     : config_(config), pool_(config.threads > 0 ? config.threads : default_thread_count()) {
-  if (config_.max_faces < 1) throw Error("max_faces must be at least 1");
-  const engine::ModelLocator locator(config_.models_dir);
-  const std::string bundle = locator.find(kLandmarkerBundle).string();
-
-  // Detector.
-  switch (config_.detector) {
-    case DetectorKind::kBlazeFace:
-    case DetectorKind::kBlazeFaceFullRange: {
-      const bool full = config_.detector == DetectorKind::kBlazeFaceFullRange;
-      BlazeFaceConfig c = full ? BlazeFaceConfig::full_range() : BlazeFaceConfig::short_range();
-      c.min_score_thresh = config_.min_detection_confidence;
-      c.max_detections = config_.max_faces;
-      detector_runner_ = std::make_unique<EngineModelRunner>(
-          load(locator, full ? std::string("face_detection_full_range.tflite") : bundle + ":face_detector.tflite"),
-          &small_pool_);
-      detector_ = std::make_unique<BlazeFace>(c);
-      break;
-    }
-    case DetectorKind::kRetinaFace: {
-      RetinaFaceConfig c;
-      c.confidence_threshold = config_.min_detection_confidence;
-      c.detection_size = config_.detection_size;
-      detector_runner_ = std::make_unique<EngineModelRunner>(load(locator, "retinaface_mnet025_dyn.onnx"), &pool_);
-      detector_ = std::make_unique<RetinaFace>(c);
-      break;
-    }
+  FaceModels models = load_face_models(config_);
+  if (config_.detector == DetectorKind::kRetinaFace) {
+    detector_runner_ = std::make_unique<EngineModelRunner>(models.detector, &pool_);
+    detector_ = std::make_unique<RetinaFace>(models.retinaface);
+  } else {
+    detector_runner_ = std::make_unique<EngineModelRunner>(models.detector, &small_pool_);
+    detector_ = std::make_unique<BlazeFace>(models.blazeface);
   }
-
-  // Landmark network: v2 (478 points) or v1 (468), recognized from its output.
-  landmarks_ = std::make_unique<EngineModelRunner>(
-      load(locator, config_.landmark_model.empty() ? bundle + ":face_landmarks_detector.tflite" : config_.landmark_model),
-      &small_pool_);
-  const TensorShape in = landmarks_->input_shape(0);
-  const int64_t coords = landmarks_->num_outputs() >= 2 ? landmarks_->output_shape(0).elements() : 0;
-  if (in.rank != 4 || in[1] != in[2] || in[3] != 3 || (coords != 3 * kNumLandmarks && coords != 3 * kNumLandmarksV1)) {
-    throw Error(landmarks_->graph().source +
-                ": not a face landmark network (expected input [1,S,S,3] and 478 or 468 landmarks as output 0)");
-  }
-  landmark_input_size_ = static_cast<int>(in[1]);
-  num_landmarks_ = static_cast<int>(coords / 3);
-
-  // Blendshapes need the iris points of the v2 network.
-  if (config_.blendshapes && num_landmarks_ == kNumLandmarks)
-    blendshapes_ = std::make_unique<EngineModelRunner>(load(locator, bundle + ":face_blendshapes.tflite"), &small_pool_);
-  if (blendshapes_ && (blendshapes_->input_shape(0).elements() != 2 * kBlendshapeInputPoints ||
-                       blendshapes_->output_shape(0).elements() != kNumBlendshapes)) {
-    throw Error(blendshapes_->graph().source + ": unexpected blendshape network shapes");
-  }
-
-  if (config_.pose) {
-    const auto bytes = engine::read_model_bytes({bundle, "geometry_pipeline_metadata_landmarks.binarypb"});
-    geometry_ = std::make_unique<FaceGeometryEstimator>(parse_geometry_metadata(bytes, bundle));
-  }
-
-  FaceTrackerConfig tc;
-  tc.max_faces = std::min(config_.max_faces, kMaxTrackedFaces);
-  tc.min_presence = config_.min_presence;
-  tc.detection_interval = std::max(1, config_.detection_interval);
-  tc.smoothing.smooth_landmarks = config_.smoothing;
-  tc.smoothing.landmarks = config_.landmark_filter;
-  tc.smoothing.smooth_blendshapes = config_.smoothing && config_.smooth_blendshapes;
-  tracker_ = std::make_unique<FaceTracker>(tc);
+  landmarks_ = std::make_unique<EngineModelRunner>(models.landmarks, &small_pool_);
+  landmark_input_size_ = models.landmark_input_size;
+  num_landmarks_ = models.num_landmarks;
+  if (models.blendshapes) blendshapes_ = std::make_unique<EngineModelRunner>(models.blendshapes, &small_pool_);
+  geometry_ = std::move(models.geometry);
+  tracker_ = std::make_unique<FaceTracker>(make_tracker_config(config_));
 
   const auto capacity = static_cast<size_t>(std::max(config_.max_faces, kMaxTrackedFaces));
   detections_.reserve(std::max<size_t>(capacity, 256));
@@ -174,7 +106,7 @@ Status FacePipeline::run_landmarks(const kernels::ImageView& image, const kernel
   if (blendshapes_) {
     const std::span<const Landmark> points(face.landmarks.data(), static_cast<size_t>(num_landmarks_));
     FACEPIPE_RETURN_IF_ERROR(build_blendshape_input(
-        points, std::span<float>(blendshapes_->input(0), static_cast<size_t>(2 * kBlendshapeInputPoints))));
+        points, std::span<float>(blendshapes_->input(0), static_cast<size_t>(kBlendshapeInputSize))));
     FACEPIPE_RETURN_IF_ERROR(blendshapes_->run());
     std::copy_n(blendshapes_->output(0), kNumBlendshapes, face.blendshapes.begin());
     face.has_blendshapes = true;
@@ -184,20 +116,8 @@ Status FacePipeline::run_landmarks(const kernels::ImageView& image, const kernel
 
 // Box and head pose from the final (possibly smoothed) landmarks.
 void FacePipeline::finish_face(const kernels::ImageView& image, FaceResult& face) {
-  const std::span<const Landmark> points(face.landmarks.data(), static_cast<size_t>(face.num_landmarks));
-  face.box = landmark_box(points);
-  face.has_pose = false;
   const StageTimer timer(times_.pose_ms);
-  if (geometry_) {
-    HeadPose pose;
-    if (geometry_->estimate(points, image.width, image.height, pose).is_ok()) {
-      face.transform = pose.matrix;
-      face.yaw = pose.yaw_degrees;
-      face.pitch = pose.pitch_degrees;
-      face.roll = pose.roll_degrees;
-      face.has_pose = true;
-    }
-  }
+  face::finish_face(geometry_.get(), image.width, image.height, face);
 }
 
 Status FacePipeline::process_image(const kernels::ImageView& image) {
@@ -256,14 +176,7 @@ Status FacePipeline::process_frame(const kernels::ImageView& image, double times
   for (const TrackedFace& t : tracker_->faces()) {
     if (num_faces_ >= config_.max_faces) break;
     FaceResult& face = faces_[static_cast<size_t>(num_faces_++)];
-    face.id = t.id;
-    face.score = t.presence;
-    face.presence = t.presence;
-    face.num_landmarks = t.num_landmarks;
-    face.landmarks = t.landmarks;
-    face.has_blendshapes = t.has_blendshapes;
-    face.blendshapes = t.blendshapes;
-    face.roi = t.input_roi;
+    face_from_track(t, face);
     finish_face(image, face);
   }
   return Status::ok();

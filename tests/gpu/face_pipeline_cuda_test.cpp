@@ -1,0 +1,271 @@
+// The GPU face pipeline end to end: against the official MediaPipe Face Landmarker (the CPU
+// pipeline's bars: same faces, landmarks <= 0.5% IOD, blendshape MAE <= 0.01, transform <= 1e-2),
+// against the CPU pipeline (the oracle), several cameras in one batch against one at a time,
+// tracking against MediaPipe's VIDEO mode, and the RetinaFace path against the CPU.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "face/cuda/cuda_face_pipeline.h"
+#include "face/pipeline/face_pipeline.h"
+#include "gpu/cuda_test_util.h"
+#include "media/image_io.h"
+#include "media/kernel_view.h"
+#include "media/video_reader.h"
+#include "support/mediapipe_reference.h"
+#include "support/test_support.h"
+
+namespace facepipe::face::cuda {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<fs::path> decoded_images() {
+  std::vector<fs::path> pngs;
+  for (const auto& e : fs::directory_iterator(test::reference_dir() / "mediapipe" / "decoded")) pngs.push_back(e.path());
+  std::sort(pngs.begin(), pngs.end());
+  return pngs;
+}
+
+CudaFacePipelineConfig gpu_config(int cameras, bool fp16, DetectorKind detector = DetectorKind::kBlazeFace) {
+  CudaFacePipelineConfig c;
+  c.face.models_dir = test::models_dir().string();
+  c.face.max_faces = 10;
+  c.face.detector = detector;
+  c.cameras = cameras;
+  c.max_width = 1280;
+  c.max_height = 1280;
+  c.max_batch = 16;
+  c.fp16 = fp16;
+  return c;
+}
+
+// Mean (x, y) landmark distance between two results of the same face, in % of its IOD.
+double landmark_diff_iod(const FaceResult& a, const FaceResult& b) {
+  const double iod = std::hypot(b.landmarks[33].x - b.landmarks[263].x, b.landmarks[33].y - b.landmarks[263].y);
+  double sum = 0;
+  for (int i = 0; i < b.num_landmarks; ++i)
+    sum += std::hypot(a.landmarks[static_cast<size_t>(i)].x - b.landmarks[static_cast<size_t>(i)].x,
+                      a.landmarks[static_cast<size_t>(i)].y - b.landmarks[static_cast<size_t>(i)].y);
+  return 100.0 * sum / b.num_landmarks / iod;
+}
+
+TEST(CudaFacePipeline, ImageModeMatchesMediaPipeAndTheCpu) {
+  FACEPIPE_REQUIRE_CUDA();
+  FACEPIPE_REQUIRE_FILE(test::reference_dir() / "mediapipe" / "decoded");
+  FACEPIPE_REQUIRE_FILE(test::models_dir() / "face_landmarker.task");
+  FacePipelineConfig cpu_config;
+  cpu_config.models_dir = test::models_dir().string();
+  cpu_config.max_faces = 10;
+  FacePipeline cpu(cpu_config);
+  for (bool fp16 : {false, true}) {
+    CudaFacePipeline gpu(gpu_config(1, fp16));
+    double worst_ref = 0, worst_cpu = 0, worst_blend = 0, worst_transform = 0;
+    int compared = 0;
+    for (const fs::path& png : decoded_images()) {
+      const std::string stem = png.stem().string();
+      std::ifstream f(test::reference_dir() / "mediapipe" / (stem + ".json"));
+      const auto refs = test::load_reference(nlohmann::json::parse(f));
+      const media::Image image = media::decode_image_file(png);
+      const kernels::ImageView view = media::kernel_view(image);
+      gpu.ensure_frame_capacity(view.width, view.height);
+      ASSERT_TRUE(cpu.process_image(view).is_ok()) << stem;
+      const Status st = gpu.process_images({&view, 1});
+      ASSERT_TRUE(st.is_ok()) << stem << ": " << st.message();
+      const auto faces = gpu.faces(0);
+      EXPECT_EQ(faces.size(), refs.size()) << stem << (fp16 ? " fp16" : " fp32");
+      EXPECT_EQ(faces.size(), cpu.faces().size()) << stem;
+      for (size_t k = 0; k < faces.size(); ++k) {
+        const FaceResult& face = faces[k];
+        if (!refs.empty()) {
+          const test::FaceDeviation d = test::compare(face, refs[test::nearest(face, refs)]);
+          EXPECT_LE(d.landmark_iod, 0.005) << stem;
+          EXPECT_LE(d.blendshape_mae, 0.01) << stem;
+          // The head-pose fit amplifies f16 rounding of the points: the transform bar is f32's
+          // (analyze's default); f16 is reported.
+          if (!fp16) {
+            EXPECT_LE(d.transform_max, 1e-2) << stem;
+          }
+          worst_ref = std::max(worst_ref, 100 * d.landmark_iod);
+          worst_blend = std::max(worst_blend, d.blendshape_mae);
+          worst_transform = std::max(worst_transform, d.transform_max);
+          ++compared;
+        }
+        if (k < cpu.faces().size()) worst_cpu = std::max(worst_cpu, landmark_diff_iod(face, cpu.faces()[k]));
+      }
+    }
+    std::printf("[gpu-pipeline] %s: %d faces vs MediaPipe: worst landmarks %.4f%% IOD, blendshape MAE %.4f, transform "
+                "%.4f; vs the CPU pipeline: worst %.5f%% IOD\n",
+                fp16 ? "fp16" : "fp32", compared, worst_ref, worst_blend, worst_transform, worst_cpu);
+    EXPECT_LE(worst_cpu, fp16 ? 0.5 : 0.01);
+  }
+}
+
+TEST(CudaFacePipeline, CamerasInOneBatchEqualOneAtATime) {
+  FACEPIPE_REQUIRE_CUDA();
+  FACEPIPE_REQUIRE_FILE(test::reference_dir() / "mediapipe" / "decoded");
+  std::vector<media::Image> images;
+  for (const fs::path& png : decoded_images()) images.push_back(media::decode_image_file(png));
+  std::vector<kernels::ImageView> views;
+  for (const auto& i : images) views.push_back(media::kernel_view(i));
+  const int n = static_cast<int>(views.size());
+  CudaFacePipelineConfig config = gpu_config(n, false);
+  for (const auto& v : views) {
+    config.max_width = std::max(config.max_width, v.width);
+    config.max_height = std::max(config.max_height, v.height);
+  }
+  CudaFacePipeline batched(config);
+  config.cameras = 1;
+  CudaFacePipeline single(config);
+  ASSERT_TRUE(batched.process_images(views).is_ok());
+  int faces = 0;
+  double worst = 0;
+  for (int c = 0; c < n; ++c) {
+    ASSERT_TRUE(single.process_images({&views[static_cast<size_t>(c)], 1}).is_ok());
+    ASSERT_EQ(batched.faces(c).size(), single.faces(0).size()) << "camera " << c;
+    for (size_t k = 0; k < single.faces(0).size(); ++k) {
+      worst = std::max(worst, landmark_diff_iod(batched.faces(c)[k], single.faces(0)[k]));
+      for (int b = 0; b < kNumBlendshapes; ++b)
+        EXPECT_NEAR(batched.faces(c)[k].blendshapes[static_cast<size_t>(b)], single.faces(0)[k].blendshapes[static_cast<size_t>(b)], 1e-3);
+      ++faces;
+    }
+  }
+  std::printf("[gpu-pipeline] %d cameras in one call: %d faces (%d crops), worst difference to one camera at a time %.6f%% IOD\n",
+              n, faces, batched.stage_times().faces, worst);
+  EXPECT_GE(faces, 8);
+  EXPECT_LE(worst, 0.01);
+  // Fewer frames than cameras: the rest report no faces.
+  ASSERT_TRUE(batched.process_images({views.data(), 2}).is_ok());
+  EXPECT_TRUE(batched.faces(n - 1).empty());
+}
+
+// RetinaFace's decoder reads per-camera scales: four cameras of one picture in one batch must each
+// give what one camera alone gives.
+TEST(CudaFacePipeline, RetinaFaceCamerasInOneBatchEqualOneAtATime) {
+  FACEPIPE_REQUIRE_CUDA();
+  FACEPIPE_REQUIRE_FILE(test::models_dir() / "retinaface_mnet025_dyn.onnx");
+  const fs::path group = test::reference_dir() / "mediapipe" / "decoded" / "group_8faces_selfie.png";
+  FACEPIPE_REQUIRE_FILE(group);
+  const media::Image image = media::decode_image_file(group);
+  const kernels::ImageView view = media::kernel_view(image);
+  CudaFacePipelineConfig config = gpu_config(4, false, DetectorKind::kRetinaFace);
+  config.max_width = view.width;
+  config.max_height = view.height;
+  CudaFacePipeline batched(config);
+  config.cameras = 1;
+  CudaFacePipeline single(config);
+  const kernels::ImageView views[4] = {view, view, view, view};
+  ASSERT_TRUE(batched.process_images(views).is_ok());
+  ASSERT_TRUE(single.process_images({&view, 1}).is_ok());
+  ASSERT_GE(single.faces(0).size(), 6u);
+  for (int c = 0; c < 4; ++c) {
+    ASSERT_EQ(batched.faces(c).size(), single.faces(0).size()) << "camera " << c;
+    for (size_t k = 0; k < single.faces(0).size(); ++k) {
+      EXPECT_NEAR(batched.faces(c)[k].box.x1, single.faces(0)[k].box.x1, 0.05) << "camera " << c;
+      EXPECT_LE(landmark_diff_iod(batched.faces(c)[k], single.faces(0)[k]), 0.01) << "camera " << c;
+    }
+  }
+}
+
+TEST(CudaFacePipeline, TrackingMatchesMediaPipeVideoMode) {
+  FACEPIPE_REQUIRE_CUDA();
+  const fs::path ref_dir = test::reference_dir() / "mediapipe" / "video";
+  const fs::path video = test::testdata_dir() / "video" / "talking_man_glasses_720x1280.mp4";
+  FACEPIPE_REQUIRE_FILE(ref_dir / "f0001.json");
+  FACEPIPE_REQUIRE_FILE(video);
+  for (bool fp16 : {false, true}) {
+    CudaFacePipelineConfig config = gpu_config(1, fp16);
+    config.face.smoothing = false;
+    config.face.detection_interval = 1;
+    CudaFacePipeline gpu(config);
+    media::VideoReaderOptions options;
+    options.accurate_color = true;
+    media::VideoReader reader(video.string(), options);
+    media::VideoFrame frame;
+    double sum_error = 0, worst = 0;
+    int frames = 0, first_id = -1;
+    for (int i = 1; i <= 90; ++i) {
+      ASSERT_TRUE(reader.read(frame).is_ok());
+      char name[32];
+      std::snprintf(name, sizeof name, "f%04d.json", i);
+      std::ifstream f(ref_dir / name);
+      const auto j = nlohmann::json::parse(f);
+      const double w = j.at("width"), h = j.at("height");
+      const kernels::ImageView view = media::kernel_view(frame.image);
+      const double ts = static_cast<double>(frame.timestamp_ms) / 1000.0;
+      ASSERT_TRUE(gpu.process_frames({&view, 1}, {&ts, 1}).is_ok());
+      const auto faces = gpu.faces(0);
+      ASSERT_EQ(faces.size(), j.at("faceLandmarks").size()) << "frame " << i;
+      if (faces.empty()) continue;
+      if (first_id < 0) first_id = faces[0].id;
+      EXPECT_EQ(faces[0].id, first_id);
+      const auto& ref = j.at("faceLandmarks")[0];
+      const double iod = std::hypot((ref[33][0].get<double>() - ref[263][0].get<double>()) * w,
+                                    (ref[33][1].get<double>() - ref[263][1].get<double>()) * h);
+      double sum = 0;
+      for (size_t k = 0; k < ref.size(); ++k)
+        sum += std::hypot(faces[0].landmarks[k].x - ref[k][0].get<double>() * w,
+                          faces[0].landmarks[k].y - ref[k][1].get<double>() * h);
+      const double e = sum / static_cast<double>(ref.size()) / iod;
+      sum_error += e;
+      worst = std::max(worst, e);
+      ++frames;
+    }
+    std::printf("[gpu-pipeline] video %s: %d frames, mean %.3f%% IOD, worst frame %.3f%%\n", fp16 ? "fp16" : "fp32", frames,
+                100 * sum_error / frames, 100 * worst);
+    EXPECT_EQ(frames, 90);
+    EXPECT_LE(sum_error / frames, 0.01);
+  }
+}
+
+TEST(CudaFacePipeline, RetinaFacePathMatchesTheCpu) {
+  FACEPIPE_REQUIRE_CUDA();
+  FACEPIPE_REQUIRE_FILE(test::models_dir() / "retinaface_mnet025_dyn.onnx");
+  const fs::path crowd = test::reference_dir() / "mediapipe" / "decoded" / "group_8faces_selfie.png";
+  FACEPIPE_REQUIRE_FILE(crowd);
+  FacePipelineConfig cpu_config;
+  cpu_config.models_dir = test::models_dir().string();
+  cpu_config.detector = DetectorKind::kRetinaFace;
+  cpu_config.max_faces = 32;
+  FacePipeline cpu(cpu_config);
+  CudaFacePipelineConfig gc = gpu_config(1, false, DetectorKind::kRetinaFace);
+  gc.face.max_faces = 32;
+  CudaFacePipeline gpu(gc);
+  const media::Image image = media::decode_image_file(crowd);
+  const kernels::ImageView view = media::kernel_view(image);
+  gpu.ensure_frame_capacity(view.width, view.height);
+  ASSERT_TRUE(cpu.process_image(view).is_ok());
+  ASSERT_TRUE(gpu.process_images({&view, 1}).is_ok());
+  ASSERT_EQ(gpu.faces(0).size(), cpu.faces().size());
+  double worst = 0;
+  for (size_t k = 0; k < cpu.faces().size(); ++k) {
+    EXPECT_NEAR(gpu.faces(0)[k].score, cpu.faces()[k].score, 1e-4);
+    worst = std::max(worst, landmark_diff_iod(gpu.faces(0)[k], cpu.faces()[k]));
+  }
+  std::printf("[gpu-pipeline] retinaface on group_8faces_selfie: %zu faces, worst landmark difference to the CPU %.5f%% IOD\n",
+              cpu.faces().size(), worst);
+  EXPECT_GE(cpu.faces().size(), 6u);
+  EXPECT_LE(worst, 0.05);
+}
+
+TEST(CudaFacePipeline, BadFramesAreErrorsNotCrashes) {
+  FACEPIPE_REQUIRE_CUDA();
+  FACEPIPE_REQUIRE_FILE(test::models_dir() / "face_landmarker.task");
+  CudaFacePipelineConfig c = gpu_config(1, false);
+  c.max_width = 64;
+  c.max_height = 64;
+  CudaFacePipeline gpu(c);
+  media::Image big(128, 64);
+  const kernels::ImageView v = media::kernel_view(big);
+  const Status st = gpu.process_images({&v, 1});
+  EXPECT_FALSE(st.is_ok());
+  std::printf("[gpu-pipeline] frame over the configured size: %s\n", st.message());
+  kernels::ImageView two[2] = {v, v};
+  EXPECT_FALSE(gpu.process_images(two).is_ok());  // more frames than cameras
+}
+
+}  // namespace
+}  // namespace facepipe::face::cuda
