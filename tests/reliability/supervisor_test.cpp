@@ -175,7 +175,8 @@ TEST(Supervisor, StuckPipelineThreadIsDetectedAndCrashLoopsBackOff) {
 }
 
 // SIGHUP: camera b removed (segment gone), c added (publishes), a untouched: same process, no gap
-// over 1 s. Then an invalid file: the running set stays, the log names file and line.
+// over 1 s. Then an invalid file: the running set stays, the log names file and line. Last, kill -9
+// of the supervisor: no worker and no segment outlive it.
 TEST(Supervisor, SighupAddsAndRemovesCamerasWithoutDisturbingOthers) {
   FACEPIPE_REQUIRE_FILE(sample_video());
   ChildProcesses children(unique_instance("hup"));
@@ -230,9 +231,12 @@ TEST(Supervisor, SighupAddsAndRemovesCamerasWithoutDisturbingOthers) {
   EXPECT_GT(a.view()->publish_count(), before);
   EXPECT_GT(writer_pid(instance, "c"), 0);
 
-  const int status = children.kill_and_reap(run, SIGTERM, 2000ms);
-  EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_text(log);
-  EXPECT_TRUE(ipc::list_segments(instance).empty());
+  // kill -9 of the supervisor itself: its worker notices (command pipe closed, PR_SET_PDEATHSIG),
+  // stops and unlinks its segments.
+  const pid_t worker = writer_pid(instance, "a");
+  children.kill_and_reap(run, SIGKILL, 2000ms);
+  EXPECT_TRUE(wait_until([&] { return process_state(worker).empty() && ipc::list_segments(instance).empty(); }, 2000ms))
+      << read_text(log);
   fs::remove(config);
   fs::remove(log);
 }
