@@ -45,7 +45,7 @@ class PlanLadder {
  public:
   // `item_shape`: the input's shape with the batch dimension first (set per rung).
   void build(const std::shared_ptr<const engine::Graph>& graph, engine::Shape item_shape, int max_batch,
-             const CudaPlanOptions& options, int lanes = 8) {
+             const CudaPlanOptions& options, int lanes = 16) {
     rungs_.clear();
     lanes_.clear();
     gathered_.clear();
