@@ -1,9 +1,16 @@
 #include "runtime/pipeline_factory.h"
 
+#include "face/pipeline/face_pipeline.h"
+#if FACEPIPE_HAVE_CUDA
+#include "common/cuda/cuda_resources.h"
+#include "face/cuda/cuda_face_pipeline.h"
+#endif
+
 namespace facepipe::runtime {
 
-std::unique_ptr<face::FacePipeline> make_face_pipeline(const CameraConfig& camera, const GpuConfig& gpu, int device) {
-  (void)device;  // the CUDA face pipeline is not wired in yet: GPU workers run the CPU one
+namespace {
+
+face::FacePipelineConfig face_config(const CameraConfig& camera, const GpuConfig& gpu) {
   face::FacePipelineConfig pc;
   pc.detector = face::parse_detector(camera.detector);
   pc.max_faces = camera.max_faces;
@@ -11,8 +18,68 @@ std::unique_ptr<face::FacePipeline> make_face_pipeline(const CameraConfig& camer
   pc.detection_size = gpu.detection_size;
   pc.models_dir = gpu.models_dir;
   pc.landmark_model = gpu.landmark_model;
-  pc.threads = 1;
-  return std::make_unique<face::FacePipeline>(pc);
+  pc.threads = 1;  // cameras run in parallel on the cores
+  return pc;
+}
+
+class CpuCameraPipeline final : public CameraPipeline {
+ public:
+  explicit CpuCameraPipeline(const face::FacePipelineConfig& c) : pipeline_(c) {}
+  Status process_frame(const kernels::ImageView& image, double timestamp_s) override {
+    return pipeline_.process_frame(image, timestamp_s);
+  }
+  std::span<const face::FaceResult> faces() const override { return pipeline_.faces(); }
+  const char* device() const override { return "cpu"; }
+
+ private:
+  face::FacePipeline pipeline_;
+};
+
+#if FACEPIPE_HAVE_CUDA
+class CudaCameraPipeline final : public CameraPipeline {
+ public:
+  explicit CudaCameraPipeline(const face::cuda::CudaFacePipelineConfig& c) : pipeline_(c) {}
+  Status process_frame(const kernels::ImageView& image, double timestamp_s) override {
+    // A camera whose frames grow (a stream changing resolution) re-allocates once, off the steady state.
+    if (image.width > width_ || image.height > height_) {
+      try {
+        pipeline_.ensure_frame_capacity(image.width, image.height);
+      } catch (const std::exception&) {
+        return Status::error(StatusCode::kInternal, "GPU face pipeline: no device memory for a larger frame");
+      }
+      width_ = std::max(width_, image.width);
+      height_ = std::max(height_, image.height);
+    }
+    return pipeline_.process_frames({&image, 1}, {&timestamp_s, 1});
+  }
+  std::span<const face::FaceResult> faces() const override { return pipeline_.faces(0); }
+  const char* device() const override { return "cuda"; }
+
+ private:
+  face::cuda::CudaFacePipeline pipeline_;
+  int width_ = 1920, height_ = 1080;
+};
+#endif
+
+}  // namespace
+
+std::unique_ptr<CameraPipeline> make_face_pipeline(const CameraConfig& camera, const GpuConfig& gpu, int device) {
+  const face::FacePipelineConfig pc = face_config(camera, gpu);
+#if FACEPIPE_HAVE_CUDA
+  if (device >= 0 && device < facepipe::cuda::device_count()) {
+    face::cuda::CudaFacePipelineConfig gc;
+    gc.face = pc;
+    gc.device = device;
+    gc.cameras = 1;
+    gc.max_width = 1920;  // grown on the first larger frame
+    gc.max_height = 1080;
+    gc.max_batch = std::max(1, gpu.max_batch_size);
+    gc.fp16 = gpu.enable_fp16;
+    return std::make_unique<CudaCameraPipeline>(gc);
+  }
+#endif
+  (void)device;  // the CPU, or a simulated GPU (FACEPIPE_SIMULATE_GPUS)
+  return std::make_unique<CpuCameraPipeline>(pc);
 }
 
 }  // namespace facepipe::runtime

@@ -1,5 +1,6 @@
 // One camera of a worker process: a CaptureThread (source → FrameRing) and a pipeline thread
-// (FrameRing → FacePipeline::process_frame → ShmWriter::publish with a downscaled preview).
+// (FrameRing → CameraPipeline::process_frame (CPU or CUDA, pipeline_factory.h) → ShmWriter::publish
+// with a downscaled preview).
 // See docs/runtime.md.
 //
 // Construction and start() are start-up code (throw facepipe::Error naming the camera); the
@@ -16,6 +17,7 @@
 #include "ipc/shm_writer.h"
 #include "runtime/config.h"
 #include "runtime/frame_ring.h"
+#include "runtime/pipeline_factory.h"
 #include "runtime/metrics.h"
 #include "runtime/preview.h"
 #include "runtime/source.h"
@@ -54,7 +56,7 @@ class CameraWorker {
   int last_logged_state_ = -1;
   bool live_ = false;
   FrameRing<CapturedFrame> ring_;
-  std::unique_ptr<face::FacePipeline> pipeline_;
+  std::unique_ptr<CameraPipeline> pipeline_;
   std::unique_ptr<ipc::ShmWriter> writer_;
   std::unique_ptr<CaptureThread> capture_;
   PipelineStats stats_;
