@@ -40,6 +40,7 @@ class CameraWorker {
   const CaptureThread& capture() const { return *capture_; }
   CaptureThread& capture() { return *capture_; }
   const PipelineStats& pipeline_stats() const { return stats_; }
+  const char* pipeline_device() const { return pipeline_->device(); }  // "cpu" or "cuda"
   RingCounters ring_counters() const { return ring_.counters(); }
   bool is_live_source() const { return live_; }
   int device() const { return device_; }

@@ -160,8 +160,11 @@ class Worker {
       w->start();
       store_slot_id(page_.cameras[slot], c.id);
       cameras_.push_back({std::move(w), slot});
+      const std::string device = cameras_.back().worker->pipeline_device();
       log("camera '" + c.id + "' started (" + c.source + ")" +
-          (options_.gpu >= 0 ? " on GPU " + std::to_string(options_.gpu) + " [CPU face pipeline for now]" : ""));
+          (options_.gpu >= 0 ? " on GPU " + std::to_string(options_.gpu) +
+                                   (device == "cuda" ? " (CUDA face pipeline)" : " (simulated GPU: CPU face pipeline)")
+                             : ""));
       return true;
     } catch (const std::exception& e) {
       if (report) log(std::string("error: ") + e.what());
