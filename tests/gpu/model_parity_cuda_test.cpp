@@ -30,10 +30,14 @@ struct Worst {
 Worst g_worst;
 
 // Plans `graph` at `shapes` on the CPU and on the GPU (f32 and f16 storage), feeds `inputs`,
-// and compares every output.
+// and compares every output. `batch_override` plans a batch-1 model at the batch of `shapes` on
+// both backends (engine/plan/rebatch.h).
 void check_model(const std::shared_ptr<const Graph>& graph, const std::vector<Shape>& shapes,
-                 const std::vector<std::vector<float>>& inputs, const std::string& label) {
-  auto cpu = cpu::CpuPlan::create(graph, shapes);
+                 const std::vector<std::vector<float>>& inputs, const std::string& label,
+                 bool batch_override = false) {
+  cpu::PlanOptions cpu_options;
+  cpu_options.batch_override = batch_override;
+  auto cpu = cpu::CpuPlan::create(graph, shapes, cpu_options);
   for (int i = 0; i < cpu->num_inputs(); ++i) {
     ASSERT_EQ(inputs[static_cast<size_t>(i)].size() * 4, cpu->input(i).bytes()) << label;
     std::memcpy(cpu->input(i).data, inputs[static_cast<size_t>(i)].data(), cpu->input(i).bytes());
@@ -42,6 +46,7 @@ void check_model(const std::shared_ptr<const Graph>& graph, const std::vector<Sh
   for (bool fp16 : {false, true}) {
     cuda::CudaPlanOptions options;
     options.fp16 = fp16;
+    options.batch_override = batch_override;
     auto gpu = cuda::CudaPlan::create(graph, shapes, options);
     for (int i = 0; i < gpu->num_inputs(); ++i) {
       ASSERT_TRUE(gpu->copy_input_from_host(i, inputs[static_cast<size_t>(i)].data(), gpu->input(i).bytes()).is_ok());
@@ -149,6 +154,33 @@ TEST(CudaModelParity, MediaPipeNetworksMatchCpu) {
   std::printf("[cuda-parity] %d MediaPipe cases; worst normalized error so far: fp32 %.3e, fp16 %.3e\n", cases,
               g_worst.fp32, g_worst.fp16);
   EXPECT_GE(cases, 10);
+}
+
+// The batch-1 MediaPipe networks planned at batch 8 (batch_override), as the GPU face pipeline
+// runs them over many faces and cameras: the rewritten graph (Reshape targets, the blendshapes'
+// repeated class token, the un-shrunk final Slice) on the GPU against the same plan on the CPU.
+// tests/engine/rebatch_test.cpp checks the CPU batch against per-item batch-1 runs.
+TEST(CudaModelParity, BatchOneNetworksAtBatch8MatchCpu) {
+  FACEPIPE_REQUIRE_CUDA();
+  const fs::path task = test::models_dir() / "face_landmarker.task";
+  FACEPIPE_REQUIRE_FILE(task);
+  struct Network {
+    const char* member;
+    Shape shape;
+    float lo, hi;
+  };
+  const Network networks[] = {{"face_blendshapes.tflite", Shape{8, 146, 2}, 0.f, 256.f},
+                              {"face_detector.tflite", Shape{8, 128, 128, 3}, -1.f, 1.f}};
+  for (const Network& n : networks) {
+    const auto graph = std::make_shared<const Graph>(load_graph(task.string() + ":" + n.member));
+    std::vector<float> input(static_cast<size_t>(n.shape.num_elements()));
+    uint32_t state = 777;
+    for (float& v : input) {  // different per item
+      state = state * 1664525u + 1013904223u;
+      v = n.lo + static_cast<float>(state >> 8) / static_cast<float>(1u << 24) * (n.hi - n.lo);
+    }
+    check_model(graph, {n.shape}, {input}, std::string(n.member) + " batch 8 (batch_override)", true);
+  }
 }
 
 }  // namespace

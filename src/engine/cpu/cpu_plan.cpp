@@ -33,6 +33,7 @@ std::unique_ptr<CpuPlan> CpuPlan::create(std::shared_ptr<const Graph> graph, std
   Impl& im = *plan->impl_;
   GraphPlanOptions graph_options;
   graph_options.fuse_activations = options.fuse && !options.reference_only;
+  graph_options.batch_override = options.batch_override;
   im.planned = std::make_unique<PlannedGraph>(graph, input_shapes, graph_options);
   PlannedGraph& pg = *im.planned;
   const Graph& g = pg.graph();

@@ -33,6 +33,9 @@ struct PlanOptions {
   ThreadPool* pool = nullptr;  // share a pool between plans (it must outlive the plan)
   bool reference_only = false; // run every op with the naive reference (the test oracle)
   bool fuse = true;            // graph rewrites (activation fusion)
+  // Plan a model declared with batch 1 at the batch N of input_shapes when the graph provably
+  // keeps items apart (GraphPlanOptions::batch_override, engine/plan/rebatch.h).
+  bool batch_override = false;
 };
 
 struct PlanStats {

@@ -145,6 +145,7 @@ std::unique_ptr<CudaPlan> CudaPlan::create(std::shared_ptr<const Graph> graph, s
   // 1-2. Shared planning, then the CUDA epilogue fusions.
   GraphPlanOptions graph_options;
   graph_options.fuse_activations = options.fuse;
+  graph_options.batch_override = options.batch_override;
   im.planned = std::make_unique<PlannedGraph>(graph, input_shapes, graph_options);
   PlannedGraph& pg = *im.planned;
   const Graph& g = pg.graph();

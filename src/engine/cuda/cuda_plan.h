@@ -43,6 +43,9 @@ struct CudaPlanOptions {
   cudaStream_t stream = nullptr;
   bool use_graph = true;  // capture the run into a CUDA graph at plan time
   bool fuse = true;       // activation fusion and the CUDA epilogue fusions
+  // Plan a model declared with batch 1 at the batch N of input_shapes when the graph provably
+  // keeps items apart (GraphPlanOptions::batch_override, engine/plan/rebatch.h).
+  bool batch_override = false;
 };
 
 struct CudaPlanStats {

@@ -1,6 +1,7 @@
 #include "engine/plan/planned_graph.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "engine/cpu/reference_ops.h"
@@ -89,17 +90,29 @@ PlannedGraph::PlannedGraph(std::shared_ptr<const Graph> graph, std::span<const S
     throw Error(g.source + ": " + std::to_string(input_shapes.size()) + " input shapes given, the model has " +
                 std::to_string(g.inputs.size()) + " inputs");
   }
+  std::vector<int32_t> rebatched_inputs;
   for (size_t i = 0; i < g.inputs.size(); ++i) {
     const Tensor& t = g.tensor(g.inputs[i]);
     Shape shape = t.shape;
     if (!input_shapes.empty()) {
       const Shape& given = input_shapes[i];
+      // With batch_override a declared batch of 1 may be given as N; the ops are checked below.
+      const bool rebatch = options.batch_override && t.shape_known && t.shape.rank() >= 1 && t.shape[0] == 1 &&
+                           given.rank() == t.shape.rank() && given[0] > 1;
       bool fits = !t.shape_known || given.rank() == t.shape.rank();
-      for (int d = 0; fits && t.shape_known && d < given.rank(); ++d)
+      for (int d = rebatch ? 1 : 0; fits && t.shape_known && d < given.rank(); ++d)
         fits = t.shape[d] < 0 || t.shape[d] == given[d];
       if (!fits || !given.is_static()) {
         throw Error(g.source + ": input '" + t.name + "' is declared " + t.shape.to_string() + ", cannot run it at " +
                     given.to_string());
+      }
+      if (rebatch) {
+        if (batch_ != 0 && batch_ != given[0]) {
+          throw Error(g.source + ": inputs are given at batches " + std::to_string(batch_) + " and " +
+                      std::to_string(given[0]) + "; batch_override needs one batch");
+        }
+        batch_ = given[0];
+        rebatched_inputs.push_back(g.inputs[i]);
       }
       shape = given;
     } else {
@@ -111,11 +124,20 @@ PlannedGraph::PlannedGraph(std::shared_ptr<const Graph> graph, std::span<const S
     s.has_desc = true;
   }
 
-  // 2-3. Shape inference and constant folding, in graph order.
+  if (batch_ != 0) {
+    layouts_.assign(g.tensors.size(), BatchLayout::kShared);
+    for (int32_t id : rebatched_inputs) layouts_[static_cast<size_t>(id)] = BatchLayout::kAxis0;
+  }
+
+  // 2-3. Shape inference and constant folding, in graph order. When re-planning at a batch, an op
+  // reading a batched tensor is replaced by its batch-N form (rebatch.h) before inference.
   std::vector<TensorView> in_views;
   std::vector<TensorDesc> out_descs;
+  RebatchedOp rebatched;
   for (size_t oi = 0; oi < g.ops.size(); ++oi) {
-    const Op& op = g.ops[oi];
+    const bool batched = batch_ != 0 && reads_batched(g.ops[oi]);
+    if (batched) rebatched = rebatch(g.ops[oi]);
+    const Op& op = batched ? rebatched.op : g.ops[oi];
     in_views.assign(op.inputs.size(), TensorView{});
     bool all_known = true;
     for (size_t k = 0; k < op.inputs.size(); ++k) {
@@ -130,6 +152,16 @@ PlannedGraph::PlannedGraph(std::shared_ptr<const Graph> graph, std::span<const S
     }
     out_descs.assign(op.outputs.size(), TensorDesc{});
     infer_output_descs(g.source, op, in_views, out_descs);
+    if (batched) {
+      // The rules promise [N, item...]; a rewritten op that infers anything else is refused too.
+      if (out_descs[0].shape != rebatched.expected_output) {
+        throw Error(g.source + ": cannot run at batch " + std::to_string(batch_) + ": op '" + op.name + "' (" +
+                    std::string(op_type_name(op.type)) + ") mixes batch items: it gives " +
+                    out_descs[0].shape.to_string() + " at batch " + std::to_string(batch_) + ", expected " +
+                    rebatched.expected_output.to_string());
+      }
+      layouts_[static_cast<size_t>(op.outputs[0])] = rebatched.layout;
+    }
     for (size_t k = 0; k < op.outputs.size(); ++k) {
       PlannedTensor& s = state(op.outputs[k]);
       s.desc = out_descs[k];
@@ -158,6 +190,8 @@ PlannedGraph::PlannedGraph(std::shared_ptr<const Graph> graph, std::span<const S
     p.source_index = static_cast<int32_t>(oi);
     ops_.push_back(std::move(p));
   }
+
+  is_graph_output_.resize(tensors_.size(), 0);  // tensors added by rebatching are never outputs
 
   // 4. Fusion: an activation op that is the only reader of a conv/add output folds into it.
   if (options.fuse_activations) {
@@ -209,6 +243,45 @@ PlannedGraph::PlannedGraph(std::shared_ptr<const Graph> graph, std::span<const S
   }
 }
 
+bool PlannedGraph::reads_batched(const Op& op) const {
+  for (int32_t id : op.inputs)
+    if (id >= 0 && layouts_[static_cast<size_t>(id)] != BatchLayout::kShared) return true;
+  return false;
+}
+
+RebatchedOp PlannedGraph::rebatch(const Op& op) {
+  const Graph& g = *graph_;
+  std::vector<TensorView> items(op.inputs.size());
+  std::vector<BatchLayout> layouts(op.inputs.size(), BatchLayout::kShared);
+  for (size_t k = 0; k < op.inputs.size(); ++k) {
+    const int32_t id = op.inputs[k];
+    if (id < 0) continue;
+    const PlannedTensor& s = tensors_[static_cast<size_t>(id)];
+    if (!s.has_desc) {
+      throw Error(g.source + ": op '" + op.name + "' reads tensor '" + g.tensor(id).name + "' whose shape is unknown");
+    }
+    layouts[k] = layouts_[static_cast<size_t>(id)];
+    items[k] = TensorView{s.desc.dtype, item_shape(s.desc.shape, layouts[k]), const_cast<void*>(s.value)};
+  }
+  RebatchedOp r = rebatch_op(g.source, op, items, layouts, batch_);
+  // A shared plan-time input of a Concat, [1, ...], repeated once per item as a new constant.
+  for (size_t k : r.tile_inputs) {
+    const TensorView& item = items[k];
+    const size_t item_bytes = item.bytes();
+    folded_.emplace_back(std::max<size_t>(item_bytes * static_cast<size_t>(batch_), 1));
+    std::byte* dst = static_cast<std::byte*>(folded_.back().data());
+    for (int64_t b = 0; b < batch_; ++b) std::memcpy(dst + static_cast<size_t>(b) * item_bytes, item.data, item_bytes);
+    PlannedTensor tiled;
+    tiled.desc = {item.dtype, planned_shape(item.shape, BatchLayout::kAxis0, batch_)};
+    tiled.has_desc = true;
+    tiled.value = dst;
+    tensors_.push_back(tiled);
+    layouts_.push_back(BatchLayout::kAxis0);
+    r.op.inputs[k] = static_cast<int32_t>(tensors_.size() - 1);
+  }
+  return r;
+}
+
 int32_t PlannedGraph::root(int32_t id) const {
   while (tensors_[static_cast<size_t>(id)].alias_of >= 0) id = tensors_[static_cast<size_t>(id)].alias_of;
   return id;
@@ -242,7 +315,7 @@ size_t PlannedGraph::plan_memory(const std::function<size_t(int32_t id)>& storag
   const Graph& g = *graph_;
   MemoryPlanner planner;
   const int end_of_plan = static_cast<int>(ops_.size());
-  std::vector<int32_t> buffer_of(g.tensors.size(), -1);
+  std::vector<int32_t> buffer_of(tensors_.size(), -1);
   auto buffer_for = [&](int32_t id, int at) {
     const int32_t r = root(id);
     if (tensors_[static_cast<size_t>(r)].value) return;  // constants and folded values live outside the arena
@@ -261,7 +334,7 @@ size_t PlannedGraph::plan_memory(const std::function<size_t(int32_t id)>& storag
   }
   for (int32_t id : g.outputs) buffer_for(id, end_of_plan);
   const size_t bytes = planner.plan();
-  offsets_.assign(g.tensors.size(), kNoOffset);
+  offsets_.assign(tensors_.size(), kNoOffset);
   for (size_t i = 0; i < buffer_of.size(); ++i)
     if (buffer_of[i] >= 0) offsets_[i] = planner.offset(buffer_of[i]);
   stats_.tensor_bytes = bytes;

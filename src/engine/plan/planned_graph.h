@@ -2,7 +2,8 @@
 // (CpuPlan, CudaPlan) builds one of these and then only adds what is its own (kernels, device
 // memory):
 //   1. input shapes: the given ones, or the declared ones with unknown dimensions set to 1,
-//   2. shape inference for every tensor, in graph order,
+//   2. shape inference for every tensor, in graph order (with batch_override, also the batch-N
+//      rewrites of a batch-1 model, engine/plan/rebatch.h),
 //   3. constant folding: an op whose inputs are all known (constants, folded values; for Shape ops
 //      just the input's shape) is evaluated once with the reference kernels,
 //   4. activation fusion: a Relu/Relu6/LeakyRelu/Tanh/Logistic op that is the only reader of a
@@ -23,11 +24,18 @@
 #include "common/aligned_buffer.h"
 #include "engine/ir/graph.h"
 #include "engine/ir/tensor_view.h"
+#include "engine/plan/rebatch.h"
 
 namespace facepipe::engine {
 
 struct GraphPlanOptions {
   bool fuse_activations = true;
+  // Lets an input declared with batch 1 (axis 0 == 1) be given as N x ... : the graph is planned
+  // at batch N when, and only when, every op provably keeps the N items apart (rebatch.h);
+  // otherwise planning throws naming the op. Outputs gain a leading N: [1, ...] outputs become
+  // [N, ...], outputs whose batch axis the model dropped ([52]) become [N, 52]. Inputs declared
+  // with an unknown batch (-1) are planned as before.
+  bool batch_override = false;
 };
 
 struct GraphPlanStats {
@@ -66,6 +74,14 @@ class PlannedGraph {
   std::vector<ScheduledOp>& ops() { return ops_; }
   const std::vector<ScheduledOp>& ops() const { return ops_; }
 
+  // The batch the graph was re-planned at with batch_override (0: planned as declared), and how
+  // each tensor carries it. Tensor ids past graph().tensors are plan-time constants added by
+  // that re-planning (a Concat's shared input repeated per item).
+  int64_t rebatched_to() const { return batch_; }
+  BatchLayout batch_layout(int32_t id) const {
+    return batch_ ? layouts_[static_cast<size_t>(id)] : BatchLayout::kShared;
+  }
+
   const PlannedTensor& tensor(int32_t id) const { return tensors_[static_cast<size_t>(id)]; }
   const TensorDesc& desc(int32_t id) const { return tensor(id).desc; }
   // Plan-time value (host memory) of a constant or folded tensor, else nullptr.
@@ -91,12 +107,18 @@ class PlannedGraph {
   const GraphPlanStats& stats() const { return stats_; }
 
  private:
+  bool reads_batched(const Op& op) const;
+  // The batch-N form of `op` (rebatch_op), with any input it needs repeated per item added.
+  RebatchedOp rebatch(const Op& op);
+
   std::shared_ptr<const Graph> graph_;
   std::vector<PlannedTensor> tensors_;
   std::vector<AlignedBuffer> folded_;
   std::vector<ScheduledOp> ops_;
   std::vector<char> is_graph_output_;
   std::vector<size_t> offsets_;  // per root tensor, after plan_memory
+  int64_t batch_ = 0;
+  std::vector<BatchLayout> layouts_;  // per tensor, when batch_ != 0
   GraphPlanStats stats_;
 };
 
