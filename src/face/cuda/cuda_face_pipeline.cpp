@@ -34,13 +34,14 @@ double ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
 }
 
-// One network for batches of up to `max_batch` items. A network whose declared batch is free
-// (the landmark network, RetinaFace) is planned at batch sizes 1, 2, 4, ... and a call with n items
-// runs the smallest plan that holds them (the unused tail items compute on stale inputs and are
-// ignored). A network declared with batch 1 (BlazeFace, the blendshape network: their reshapes fix
-// it) gets `lanes` batch-1 plans, each on its own stream: item k runs on lane k % lanes, its
-// outputs gathered into batched buffers, the lanes forked from and joined back into the caller's
-// stream with events. Callers see [n, ...] outputs either way.
+// One network for batches of up to `max_batch` items, planned at batch sizes 1, 2, 4, ...: a call
+// with n items runs the smallest plan that holds them (the unused tail items compute on stale
+// inputs and are ignored). Networks declared with batch 1 (BlazeFace, the blendshape network) are
+// planned at batch N through the engine's batch_override, which proves that items stay apart.
+// Should the engine refuse a network, it gets `lanes` batch-1 plans instead, each on its own
+// stream: item k runs on lane k % lanes, its outputs gathered into batched buffers, the lanes
+// forked from and joined back into the caller's stream with events. Callers see [n, ...] outputs
+// either way.
 class PlanLadder {
  public:
   // `item_shape`: the input's shape with the batch dimension first (set per rung).
@@ -52,7 +53,16 @@ class PlanLadder {
     output_item_bytes_.clear();
     stream_ = options.stream;
     const engine::Tensor& in = graph->tensor(graph->inputs.at(0));
-    per_item_ = in.shape_known && in.shape.rank() > 0 && in.shape[0] > 0;
+    const bool fixed_batch = in.shape_known && in.shape.rank() > 0 && in.shape[0] > 0;
+    per_item_ = false;
+    if (fixed_batch && max_batch > 1) {
+      try {
+        build_rungs(graph, item_shape, max_batch, options, true);
+      } catch (const Error&) {
+        rungs_.clear();  // the engine could not prove the batch safe: per-item lanes below
+        per_item_ = true;
+      }
+    }
     if (per_item_) {
       for (int l = 0; l < std::clamp(lanes, 1, max_batch); ++l) {
         Lane lane;
@@ -67,14 +77,8 @@ class PlanLadder {
         lanes_.push_back(std::move(lane));
       }
       fork_ = std::make_unique<Event>(cudaEventDisableTiming);
-    } else {
-      for (int b = 1;; b = std::min(b * 2, max_batch)) {
-        engine::Shape shape = item_shape;
-        shape[0] = b;
-        const engine::Shape shapes[] = {shape};
-        rungs_.push_back({b, CudaPlan::create(graph, shapes, options)});
-        if (b == max_batch) break;
-      }
+    } else if (rungs_.empty()) {
+      build_rungs(graph, item_shape, max_batch, options, false);
     }
     const CudaPlan& one = per_item_ ? *lanes_.front().plan : *rungs_.front().plan;
     input_item_ = static_cast<size_t>(one.input(0).num_elements());
@@ -129,6 +133,18 @@ class PlanLadder {
   bool empty() const { return rungs_.empty() && lanes_.empty(); }
 
  private:
+  void build_rungs(const std::shared_ptr<const engine::Graph>& graph, const engine::Shape& item_shape, int max_batch,
+                   const CudaPlanOptions& options, bool batch_override) {
+    CudaPlanOptions o = options;
+    o.batch_override = batch_override;
+    for (int b = 1;; b = std::min(b * 2, max_batch)) {
+      engine::Shape shape = item_shape;
+      shape[0] = b;
+      const engine::Shape shapes[] = {shape};
+      rungs_.push_back({b, CudaPlan::create(graph, shapes, o)});
+      if (b == max_batch) break;
+    }
+  }
   CudaPlan& fit(int n) {
     for (auto& r : rungs_)
       if (r.batch >= n) return *r.plan;
