@@ -1,5 +1,6 @@
 #include "runtime/worker.h"
 
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -18,6 +19,10 @@
 #include "runtime/config.h"
 #include "runtime/runtime.h"
 #include "runtime/worker_status.h"
+#if FACEPIPE_HAVE_CUDA
+#include "common/cuda/cuda_resources.h"
+#include "common/cuda/device_affinity.h"
+#endif
 
 namespace facepipe::runtime {
 namespace {
@@ -236,6 +241,10 @@ int run_worker(const WorkerOptions& options) {
   if (options.supervisor > 0 && ::getppid() != options.supervisor) return kWorkerExitStopped;
   const std::string title = "fp-" + options.name;
   ::prctl(PR_SET_NAME, title.c_str());
+#if FACEPIPE_HAVE_CUDA
+  // A GPU worker's threads (capture, pipelines) and their pinned buffers next to its GPU.
+  if (options.gpu >= 0 && options.gpu < facepipe::cuda::device_count()) facepipe::cuda::bind_thread_to_device_cpus(options.gpu);
+#endif
 
   WorkerStatusPage& page = *map_worker_status(options.status_fd);
   page.loading_since_ns.store(monotonic_now_ns());

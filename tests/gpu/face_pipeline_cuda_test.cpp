@@ -12,6 +12,7 @@
 #include "face/cuda/cuda_face_pipeline.h"
 #include "face/pipeline/face_pipeline.h"
 #include "gpu/cuda_test_util.h"
+#include "kernels/frame_encode.h"
 #include "media/image_io.h"
 #include "media/kernel_view.h"
 #include "media/video_reader.h"
@@ -249,6 +250,50 @@ TEST(CudaFacePipeline, RetinaFacePathMatchesTheCpu) {
               cpu.faces().size(), worst);
   EXPECT_GE(cpu.faces().size(), 6u);
   EXPECT_LE(worst, 0.05);
+}
+
+// Frames as cameras deliver them (NV12, YUYV, packed BGR), converted on the GPU: the same faces as
+// the RGB upload, landmarks within the change that chroma subsampling makes to the pixels.
+TEST(CudaFacePipeline, YuvAndBgrFramesGiveTheSameFaces) {
+  FACEPIPE_REQUIRE_CUDA();
+  FACEPIPE_REQUIRE_FILE(test::reference_dir() / "mediapipe" / "decoded");
+  using kernels::cuda::FrameFormat;
+  double worst[3] = {0, 0, 0};
+  int faces = 0;
+  for (const fs::path& png : decoded_images()) {
+    const media::Image image = media::decode_image_file(png);
+    const kernels::ImageView view = media::kernel_view(image);
+    CudaFacePipelineConfig config = gpu_config(1, false);
+    config.max_width = std::max(config.max_width, view.width);
+    config.max_height = std::max(config.max_height, view.height);
+    CudaFacePipeline gpu(config);
+    ASSERT_TRUE(gpu.process_images({&view, 1}).is_ok());
+    const std::vector<FaceResult> expected(gpu.faces(0).begin(), gpu.faces(0).end());
+    const size_t cw = static_cast<size_t>(view.width + 1) / 2, ch = static_cast<size_t>(view.height + 1) / 2;
+    std::vector<uint8_t> y(static_cast<size_t>(view.width) * static_cast<size_t>(view.height)), uv(cw * ch * 2),
+        yuyv(cw * 4 * static_cast<size_t>(view.height)), bgr(y.size() * 3);
+    kernels::encode_nv12(view, y.data(), view.width, uv.data(), static_cast<int64_t>(cw * 2));
+    kernels::encode_yuyv(view, yuyv.data(), static_cast<int64_t>(cw * 4));
+    for (size_t i = 0; i < y.size(); ++i)
+      for (int c = 0; c < 3; ++c) bgr[3 * i + static_cast<size_t>(c)] = view.data[(i / static_cast<size_t>(view.width)) * static_cast<size_t>(view.row_stride) + (i % static_cast<size_t>(view.width)) * 3 + static_cast<size_t>(2 - c)];
+    const HostFrame raws[3] = {
+        {FrameFormat::kNV12, view.width, view.height, y.data(), view.width, uv.data(), static_cast<int64_t>(cw * 2)},
+        {FrameFormat::kYUYV, view.width, view.height, yuyv.data(), static_cast<int64_t>(cw * 4), nullptr, 0},
+        {FrameFormat::kBGR24, view.width, view.height, bgr.data(), static_cast<int64_t>(view.width) * 3, nullptr, 0}};
+    for (int k = 0; k < 3; ++k) {
+      const CameraFrame frame{0, {}, 0.0, &raws[k]};
+      ASSERT_TRUE(gpu.process({&frame, 1}, false).is_ok());
+      ASSERT_EQ(gpu.faces(0).size(), expected.size()) << png.stem() << " format " << k;
+      for (size_t f = 0; f < expected.size(); ++f)
+        worst[k] = std::max(worst[k], landmark_diff_iod(gpu.faces(0)[f], expected[f]));
+    }
+    faces += static_cast<int>(expected.size());
+  }
+  std::printf("[gpu-pipeline] %d faces from NV12 / YUYV / BGR frames vs RGB: worst landmark difference %.4f%% / %.4f%% / "
+              "%.6f%% IOD\n", faces, worst[0], worst[1], worst[2]);
+  EXPECT_LE(worst[0], 0.5);
+  EXPECT_LE(worst[1], 0.5);
+  EXPECT_LE(worst[2], 1e-4);  // packed BGR is the same pixels
 }
 
 TEST(CudaFacePipeline, BadFramesAreErrorsNotCrashes) {

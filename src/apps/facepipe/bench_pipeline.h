@@ -27,6 +27,7 @@ struct BenchPipelineOptions {
   int max_batch = 64;       // faces per landmark launch
   bool fp32 = false;        // f32 storage (default f16)
   int gpu = 0;
+  std::string pixel_format = "bgr";  // bgr | nv12 | yuyv: what the cameras hand over (uploaded as is)
 };
 
 struct BenchFrames {

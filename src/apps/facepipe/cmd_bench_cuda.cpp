@@ -14,7 +14,9 @@
 #include "media/kernel_view.h"
 #if FACEPIPE_HAVE_CUDA
 #include "common/cuda/cuda_resources.h"
+#include "common/cuda/device_affinity.h"
 #include "face/cuda/cuda_face_pipeline.h"
+#include "kernels/frame_encode.h"
 #endif
 
 namespace facepipe::cli {
@@ -32,8 +34,7 @@ namespace {
 struct Worker {
   std::unique_ptr<face::cuda::CudaFacePipeline> pipeline;
   std::vector<int> cameras;               // global camera numbers
-  std::vector<kernels::ImageView> views;  // this call's frames
-  std::vector<double> timestamps;
+  std::vector<face::cuda::CameraFrame> batch;  // this call's frames
   std::vector<double> latency_ms;
   face::cuda::CudaStageTimes sums;
   int64_t camera_frames = 0, faces = 0, detector_frames = 0, calls = 0;
@@ -52,22 +53,55 @@ void run_bench_pipeline_cuda(const BenchPipelineOptions& o, const BenchFrames& l
   const auto& frames = loaded.frames;
   const bool video = loaded.video;
 
-  // Frames in pinned memory: what a capture thread hands over.
-  const size_t frame_bytes = static_cast<size_t>(frames[0].width()) * static_cast<size_t>(frames[0].height()) * 3;
+  // Threads and pinned frames next to the GPU (multi-socket hosts).
+  const std::string local_cpus = facepipe::cuda::bind_thread_to_device_cpus(o.gpu);
+  if (!o.json && !local_cpus.empty()) std::printf("bench: threads bound to GPU %d's CPUs %s\n", o.gpu, local_cpus.c_str());
+  // Frames in pinned memory, in the cameras' pixel format: what a capture thread hands over.
+  using kernels::cuda::FrameFormat;
+  const FrameFormat format = o.pixel_format == "nv12" ? FrameFormat::kNV12
+                             : o.pixel_format == "yuyv" ? FrameFormat::kYUYV : FrameFormat::kBGR24;
+  const int width = frames[0].width(), height = frames[0].height();
+  const size_t cw = static_cast<size_t>(width + 1) / 2, ch = static_cast<size_t>(height + 1) / 2;
+  const size_t y_bytes = static_cast<size_t>(width) * static_cast<size_t>(height);
+  const size_t frame_bytes = format == FrameFormat::kNV12   ? y_bytes + cw * ch * 2
+                             : format == FrameFormat::kYUYV ? cw * 4 * static_cast<size_t>(height)
+                                                            : y_bytes * 3;
   facepipe::cuda::PinnedBuffer pinned(frame_bytes * frames.size());
-  std::vector<kernels::ImageView> pinned_views;
+  std::vector<face::cuda::HostFrame> host_frames;
   for (size_t i = 0; i < frames.size(); ++i) {
-    if (frames[i].width() != frames[0].width() || frames[i].height() != frames[0].height())
-      throw Error(o.input + ": frames of different sizes");
+    if (frames[i].width() != width || frames[i].height() != height) throw Error(o.input + ": frames of different sizes");
     uint8_t* dst = pinned.as<uint8_t>() + i * frame_bytes;
     const kernels::ImageView v = media::kernel_view(frames[i]);
-    for (int y = 0; y < v.height; ++y)
-      std::memcpy(dst + static_cast<size_t>(y) * static_cast<size_t>(v.width) * 3,
-                  v.data + static_cast<size_t>(y) * static_cast<size_t>(v.row_stride), static_cast<size_t>(v.width) * 3);
-    kernels::ImageView p = v;
-    p.data = dst;
-    p.row_stride = static_cast<int64_t>(v.width) * 3;
-    pinned_views.push_back(p);
+    face::cuda::HostFrame f;
+    f.format = format;
+    f.width = width;
+    f.height = height;
+    f.plane0 = dst;
+    switch (format) {
+      case FrameFormat::kNV12:
+        kernels::encode_nv12(v, dst, width, dst + y_bytes, static_cast<int64_t>(cw * 2));
+        f.stride0 = width;
+        f.plane1 = dst + y_bytes;
+        f.stride1 = static_cast<int64_t>(cw * 2);
+        break;
+      case FrameFormat::kYUYV:
+        kernels::encode_yuyv(v, dst, static_cast<int64_t>(cw * 4));
+        f.stride0 = static_cast<int64_t>(cw * 4);
+        break;
+      default:  // packed BGR, as OpenCV-style capture code hands it over
+        for (int y = 0; y < height; ++y) {
+          const uint8_t* src = v.data + static_cast<size_t>(y) * static_cast<size_t>(v.row_stride);
+          uint8_t* row = dst + static_cast<size_t>(y) * static_cast<size_t>(width) * 3;
+          for (int x = 0; x < width; ++x) {
+            row[3 * x] = src[3 * x + 2];
+            row[3 * x + 1] = src[3 * x + 1];
+            row[3 * x + 2] = src[3 * x];
+          }
+        }
+        f.stride0 = static_cast<int64_t>(width) * 3;
+        break;
+    }
+    host_frames.push_back(f);
   }
 
   face::cuda::CudaFacePipelineConfig config;
@@ -84,8 +118,7 @@ void run_bench_pipeline_cuda(const BenchPipelineOptions& o, const BenchFrames& l
   for (Worker& w : workers) {
     config.cameras = static_cast<int>(w.cameras.size());
     w.pipeline = std::make_unique<face::cuda::CudaFacePipeline>(config);
-    w.views.resize(w.cameras.size());
-    w.timestamps.resize(w.cameras.size());
+    w.batch.resize(w.cameras.size());
     w.latency_ms.reserve(1 << 20);
   }
 
@@ -96,12 +129,13 @@ void run_bench_pipeline_cuda(const BenchPipelineOptions& o, const BenchFrames& l
     while (!stop.load(std::memory_order_relaxed)) {
       for (size_t k = 0; k < w.cameras.size(); ++k) {
         // Cameras start at different frames of the clip, as independent cameras would.
-        const size_t f = (static_cast<size_t>(index) + static_cast<size_t>(w.cameras[k]) * 7) % pinned_views.size();
-        w.views[k] = pinned_views[f];
-        w.timestamps[k] = static_cast<double>(index) / 30.0;
+        const size_t f = (static_cast<size_t>(index) + static_cast<size_t>(w.cameras[k]) * 7) % host_frames.size();
+        w.batch[k].camera = static_cast<int>(k);
+        w.batch[k].raw = &host_frames[f];
+        w.batch[k].timestamp_s = static_cast<double>(index) / 30.0;
       }
       const auto t0 = std::chrono::steady_clock::now();
-      const Status st = video ? w.pipeline->process_frames(w.views, w.timestamps) : w.pipeline->process_images(w.views);
+      const Status st = w.pipeline->process(w.batch, video);
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       if (!st.is_ok()) {
         w.error = st.message();
@@ -161,18 +195,18 @@ void run_bench_pipeline_cuda(const BenchPipelineOptions& o, const BenchFrames& l
   const bool fp16 = workers[0].pipeline->fp16();
   if (o.json) {
     std::printf("{\"device\": \"cuda\", \"cameras\": %d, \"streams\": %d, \"mode\": \"%s\", \"width\": %d, \"height\": %d, "
-                "\"fp16\": %s, \"camera_frames\": %lld, \"seconds\": %.3f, \"frames_per_s\": %.2f, \"faces_per_s\": %.2f, "
+                "\"fp16\": %s, \"pixel_format\": \"%s\", \"camera_frames\": %lld, \"seconds\": %.3f, \"frames_per_s\": %.2f, \"faces_per_s\": %.2f, "
                 "\"latency_ms\": {\"p50\": %.3f, \"p99\": %.3f, \"min\": %.3f, \"max\": %.3f}, \"stages_ms\": {\"upload\": %.4f, "
                 "\"detect\": %.4f, \"landmarks\": %.4f, \"blendshapes\": %.4f, \"host\": %.4f}, \"detector_runs_per_frame\": %.3f}\n",
-                o.cameras, streams, video ? "video" : "image", frames[0].width(), frames[0].height(), fp16 ? "true" : "false",
+                o.cameras, streams, video ? "video" : "image", frames[0].width(), frames[0].height(), fp16 ? "true" : "false", o.pixel_format.c_str(),
                 static_cast<long long>(camera_frames), elapsed, camera_frames / elapsed, faces / elapsed, p50, p99, *mn, *mx,
                 sums.upload_ms / nc, sums.detect_ms / nc, sums.landmarks_ms / nc, sums.blendshapes_ms / nc, sums.host_ms / nc,
                 static_cast<double>(detector_frames) / static_cast<double>(camera_frames));
     return;
   }
-  std::printf("pipeline %s (cuda:%d, %s mode, %dx%d, %s detector, %d camera(s) on %d stream(s), %s)\n", o.input.c_str(),
-              o.gpu, video ? "video/tracking" : "image", frames[0].width(), frames[0].height(), o.detector.c_str(), o.cameras,
-              streams, fp16 ? "fp16" : "fp32");
+  std::printf("pipeline %s (cuda:%d, %s mode, %dx%d %s frames, %s detector, %d camera(s) on %d stream(s), %s)\n",
+              o.input.c_str(), o.gpu, video ? "video/tracking" : "image", frames[0].width(), frames[0].height(),
+              o.pixel_format.c_str(), o.detector.c_str(), o.cameras, streams, fp16 ? "fp16" : "fp32");
   std::printf("  %lld camera-frames in %.2f s: %.1f frames/s, %.1f face-frames/s\n", static_cast<long long>(camera_frames),
               elapsed, camera_frames / elapsed, faces / elapsed);
   std::printf("  latency per call (%d camera(s) each): median = %.3f ms  p99 = %.3f ms  min = %.3f ms  max = %.3f ms\n",

@@ -171,6 +171,11 @@ class PlanLadder {
   CudaPlan* last_ = nullptr;
 };
 
+// Bytes of the largest YUV frame of a size (YUYV; NV12 needs less).
+size_t raw_frame_bytes(int width, int height) {
+  return static_cast<size_t>(width + 1) * static_cast<size_t>(height) * 2;
+}
+
 // A detection a crop can be made from: finite, with a box of at least a pixel (a network fed
 // garbage must cost a frame's faces, not the pipeline).
 bool usable(const Detection& d) {
@@ -222,6 +227,8 @@ struct CudaFacePipeline::Impl {
   // Device memory.
   DeviceBuffer frames;         // cameras x max_width x max_height x 3
   size_t frame_bytes = 0;
+  DeviceBuffer raw_staging;    // cameras x raw_bytes: frames in their own format before conversion
+  size_t raw_bytes = 0;
   DeviceBuffer det_params;     // per camera: RetinaFace 2 floats (scale x, y), BlazeFace 4 (region)
   DeviceBuffer det_workspace;
   DeviceBuffer det_out;        // cameras x max_detections Detection
@@ -264,6 +271,7 @@ struct CudaFacePipeline::Impl {
   void ensure_frame_capacity(int width, int height);
   Status run(std::span<const CameraFrame> frames, bool video);
   Status upload(std::span<const CameraFrame> frames);
+  Status upload_raw(const HostFrame& frame, size_t camera, uint8_t* dst);
   Status detect();
   Status landmarks_and_blendshapes();
   void finish_image(Camera& cam);
@@ -317,6 +325,8 @@ CudaFacePipeline::Impl::Impl(const CudaFacePipelineConfig& c)
   const auto jobs_n = static_cast<size_t>(max_jobs);
   frame_bytes = static_cast<size_t>(config.max_width) * static_cast<size_t>(config.max_height) * 3;
   frames = DeviceBuffer(frame_bytes * cams_n);
+  raw_bytes = raw_frame_bytes(config.max_width, config.max_height);
+  raw_staging = DeviceBuffer(raw_bytes * cams_n);
   det_params = DeviceBuffer(cams_n * 4 * sizeof(float));
   h_det_params = PinnedBuffer(det_params.bytes());
   det_out = DeviceBuffer(cams_n * static_cast<size_t>(max_detections) * sizeof(Detection));
@@ -378,6 +388,9 @@ void CudaFacePipeline::Impl::ensure_frame_capacity(int width, int height) {
   frame_bytes = static_cast<size_t>(config.max_width) * static_cast<size_t>(config.max_height) * 3;
   frames = DeviceBuffer();
   frames = DeviceBuffer(frame_bytes * cams.size());
+  raw_bytes = raw_frame_bytes(config.max_width, config.max_height);
+  raw_staging = DeviceBuffer();
+  raw_staging = DeviceBuffer(raw_bytes * cams.size());
   if (retina) {
     const RetinaFaceGeometry g = retinaface->plan(config.max_width, config.max_height);
     plan_detector(g.tensor_width, g.tensor_height);
@@ -386,15 +399,32 @@ void CudaFacePipeline::Impl::ensure_frame_capacity(int width, int height) {
 
 Status CudaFacePipeline::Impl::upload(std::span<const CameraFrame> frames_in) {
   for (const CameraFrame& frame : frames_in) {
-    const kernels::ImageView& f = frame.image;
     const auto i = static_cast<size_t>(frame.camera);
+    Camera& cam = cams[i];
+    uint8_t* dst = frames.as<uint8_t>() + i * frame_bytes;
+    kernels::ImageView packed_view;
+    const kernels::ImageView* packed = &frame.image;
+    if (frame.raw) {
+      const HostFrame& r = *frame.raw;
+      if (r.format == kernels::cuda::FrameFormat::kNV12 || r.format == kernels::cuda::FrameFormat::kYUYV) {
+        FACEPIPE_RETURN_IF_ERROR(upload_raw(r, i, dst));
+        cam.image = DeviceImageView::packed(dst, r.width, r.height, 3, kernels::ChannelOrder::kBGR);
+        cam.width = r.width;
+        cam.height = r.height;
+        continue;
+      }
+      // Packed RGB/BGR needs no conversion: every kernel reads either channel order.
+      packed_view = kernels::ImageView{r.plane0, r.width, r.height, r.stride0, 3,
+                                       r.format == kernels::cuda::FrameFormat::kBGR24 ? kernels::ChannelOrder::kBGR
+                                                                                      : kernels::ChannelOrder::kRGB};
+      packed = &packed_view;
+    }
+    const kernels::ImageView& f = *packed;
     FACEPIPE_RETURN_IF_ERROR(kernels::validate(f));
     if (f.channels != 3)
       return Status::error(StatusCode::kInvalidArgument, "GPU face pipeline: frames must have 3 channels");
     if (f.width > config.max_width || f.height > config.max_height)
       return Status::error(StatusCode::kInvalidArgument, "GPU face pipeline: frame larger than the configured maximum");
-    Camera& cam = cams[i];
-    uint8_t* dst = frames.as<uint8_t>() + i * frame_bytes;
     const size_t row = static_cast<size_t>(f.width) * 3;
     FACEPIPE_CUDA_RETURN(cudaMemcpy2DAsync(dst, row, f.data, static_cast<size_t>(f.row_stride), row,
                                            static_cast<size_t>(f.height), cudaMemcpyHostToDevice, stream.get()));
@@ -403,6 +433,46 @@ Status CudaFacePipeline::Impl::upload(std::span<const CameraFrame> frames_in) {
     cam.height = f.height;
   }
   return Status::ok();
+}
+
+// A YUV frame: its planes into camera i's staging area, then converted to packed BGR in the
+// camera's frame buffer `dst`.
+Status CudaFacePipeline::Impl::upload_raw(const HostFrame& f, size_t i, uint8_t* dst) {
+  using kernels::cuda::FrameFormat;
+  if (f.width < 1 || f.height < 1 || !f.plane0)
+    return Status::error(StatusCode::kInvalidArgument, "GPU face pipeline: empty raw frame");
+  if (f.width > config.max_width || f.height > config.max_height)
+    return Status::error(StatusCode::kInvalidArgument, "GPU face pipeline: frame larger than the configured maximum");
+  const size_t w = static_cast<size_t>(f.width), h = static_cast<size_t>(f.height);
+  const size_t cw = (w + 1) / 2, ch = (h + 1) / 2;
+  uint8_t* staging = raw_staging.as<uint8_t>() + i * raw_bytes;
+  kernels::cuda::DeviceFrameView view;
+  view.format = f.format;
+  view.width = f.width;
+  view.height = f.height;
+  view.plane0 = staging;
+  switch (f.format) {
+    case FrameFormat::kBGR24:
+    case FrameFormat::kRGB24:
+      return Status::error(StatusCode::kInternal, "GPU face pipeline: packed frames are uploaded directly");
+    case FrameFormat::kYUYV:
+      view.stride0 = static_cast<int64_t>(cw * 4);
+      FACEPIPE_CUDA_RETURN(cudaMemcpy2DAsync(staging, cw * 4, f.plane0, static_cast<size_t>(f.stride0), cw * 4, h,
+                                             cudaMemcpyHostToDevice, stream.get()));
+      break;
+    case FrameFormat::kNV12:
+      if (!f.plane1) return Status::error(StatusCode::kInvalidArgument, "GPU face pipeline: NV12 frame without UV plane");
+      view.stride0 = static_cast<int64_t>(w);
+      view.plane1 = staging + w * h;
+      view.stride1 = static_cast<int64_t>(cw * 2);
+      FACEPIPE_CUDA_RETURN(cudaMemcpy2DAsync(staging, w, f.plane0, static_cast<size_t>(f.stride0), w, h,
+                                             cudaMemcpyHostToDevice, stream.get()));
+      FACEPIPE_CUDA_RETURN(cudaMemcpy2DAsync(staging + w * h, cw * 2, f.plane1, static_cast<size_t>(f.stride1), cw * 2,
+                                             ch, cudaMemcpyHostToDevice, stream.get()));
+      break;
+  }
+  return kernels::cuda::convert_frame_cuda(view, dst, static_cast<int64_t>(w * 3), kernels::ChannelOrder::kBGR,
+                                           stream.get());
 }
 
 // The detector on every camera with cam.detect set, as one batch; detections back on the host.

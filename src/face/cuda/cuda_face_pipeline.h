@@ -20,6 +20,7 @@
 #include "common/status.h"
 #include "face/pipeline/face_pipeline.h"
 #include "face/types.h"
+#include "kernels/cuda/image_kernels.h"
 #include "kernels/image_view.h"
 
 namespace facepipe::face::cuda {
@@ -48,11 +49,23 @@ struct CudaStageTimes {
   int faces = 0;              // crops through the landmark network
 };
 
+// A captured frame in host memory in the camera's own pixel format (what V4L2 and video decoders
+// deliver): uploaded as is, converted on the GPU. NV12 moves half the bytes of BGR, YUYV two thirds.
+struct HostFrame {
+  kernels::cuda::FrameFormat format = kernels::cuda::FrameFormat::kNV12;
+  int width = 0, height = 0;
+  const uint8_t* plane0 = nullptr;  // packed pixels, or the Y plane
+  int64_t stride0 = 0;              // bytes
+  const uint8_t* plane1 = nullptr;  // NV12's interleaved UV plane
+  int64_t stride1 = 0;
+};
+
 // One camera's frame of a call.
 struct CameraFrame {
   int camera = 0;             // 0 .. cameras-1, at most once per call
   kernels::ImageView image;   // RGB or BGR, host memory (pinned uploads fastest)
   double timestamp_s = 0;     // VIDEO mode: increasing per camera
+  const HostFrame* raw = nullptr;  // when set: this frame instead of `image`
 };
 
 class CudaFacePipeline {
