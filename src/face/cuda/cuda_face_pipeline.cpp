@@ -229,6 +229,7 @@ struct CudaFacePipeline::Impl {
   size_t frame_bytes = 0;
   DeviceBuffer raw_staging;    // cameras x raw_bytes: frames in their own format before conversion
   size_t raw_bytes = 0;
+  DeviceBuffer det_crops;      // cameras WarpCrop: BlazeFace letterboxes as one batched warp
   DeviceBuffer det_params;     // per camera: RetinaFace 2 floats (scale x, y), BlazeFace 4 (region)
   DeviceBuffer det_workspace;
   DeviceBuffer det_out;        // cameras x max_detections Detection
@@ -240,7 +241,7 @@ struct CudaFacePipeline::Impl {
   DeviceBuffer presence;       // max_jobs floats
 
   // Pinned staging (host side of every copy).
-  PinnedBuffer h_det_params, h_det_out, h_det_counts, h_crops, h_lm_crops, h_points, h_presence, h_blend;
+  PinnedBuffer h_det_crops, h_det_params, h_det_out, h_det_counts, h_crops, h_lm_crops, h_points, h_presence, h_blend;
 
   Event ev_start, ev_uploaded, ev_detected, ev_lm_start, ev_lm_done, ev_done;
 
@@ -327,6 +328,8 @@ CudaFacePipeline::Impl::Impl(const CudaFacePipelineConfig& c)
   frames = DeviceBuffer(frame_bytes * cams_n);
   raw_bytes = raw_frame_bytes(config.max_width, config.max_height);
   raw_staging = DeviceBuffer(raw_bytes * cams_n);
+  det_crops = DeviceBuffer(cams_n * sizeof(WarpCrop));
+  h_det_crops = PinnedBuffer(det_crops.bytes());
   det_params = DeviceBuffer(cams_n * 4 * sizeof(float));
   h_det_params = PinnedBuffer(det_params.bytes());
   det_out = DeviceBuffer(cams_n * static_cast<size_t>(max_detections) * sizeof(Detection));
@@ -522,16 +525,35 @@ Status CudaFacePipeline::Impl::detect() {
       params[2 * k + 1] = g.scale_y;
       return kernels::cuda::resize_to_planar_tensor_cuda(cam.image, format, out, s);
     }
+    // BlazeFace: every camera's letterbox (BlazeFace::preprocess: letterbox_rect, then the warp)
+    // as one batched warp launch when the items are contiguous; per item on per-item lanes.
     kernels::TensorFormat format = kernels::tensor_format_signed_range(
         blazeface->input_width(), blazeface->input_height(), kernels::BorderMode::kZero);
     format.sampling = models.blazeface.sampling;
-    kernels::RotatedRect region;
-    FACEPIPE_RETURN_IF_ERROR(kernels::cuda::letterbox_to_tensor_cuda(cam.image, format, out, s, &region));
-    params[4 * k] = region.cx;
-    params[4 * k + 1] = region.cy;
-    params[4 * k + 2] = region.width;
-    params[4 * k + 3] = region.height;
-    return Status::ok();
+    if (detector.per_item()) {
+      kernels::RotatedRect region;
+      FACEPIPE_RETURN_IF_ERROR(kernels::cuda::letterbox_to_tensor_cuda(cam.image, format, out, s, &region));
+      params[4 * k] = region.cx;
+      params[4 * k + 1] = region.cy;
+      params[4 * k + 2] = region.width;
+      params[4 * k + 3] = region.height;
+      return Status::ok();
+    }
+    if (k != 0) return Status::ok();
+    WarpCrop* hc = h_det_crops.as<WarpCrop>();
+    for (int j = 0; j < n; ++j) {
+      const Camera& c = cams[static_cast<size_t>(det_cameras[static_cast<size_t>(j)])];
+      const kernels::RotatedRect region =
+          kernels::letterbox_rect(c.width, c.height, blazeface->input_width(), blazeface->input_height());
+      FACEPIPE_RETURN_IF_ERROR(kernels::cuda::make_warp_crop(c.image, region, format, hc[j]));
+      params[4 * j] = region.cx;
+      params[4 * j + 1] = region.cy;
+      params[4 * j + 2] = region.width;
+      params[4 * j + 3] = region.height;
+    }
+    FACEPIPE_CUDA_RETURN(cudaMemcpyAsync(det_crops.get(), hc, static_cast<size_t>(n) * sizeof(WarpCrop),
+                                         cudaMemcpyHostToDevice, s));
+    return kernels::cuda::warp_batch_to_tensor_cuda(det_crops.as<WarpCrop>(), n, format, out, s);
   };
   FACEPIPE_RETURN_IF_ERROR(detector.run_items(n, fill));
   FACEPIPE_CUDA_RETURN(cudaMemcpyAsync(det_params.get(), params, static_cast<size_t>(n) * 4 * sizeof(float),
@@ -609,9 +631,12 @@ Status CudaFacePipeline::Impl::landmarks_and_blendshapes() {
                                                     lm_crops.as<LandmarkCrop>() + s, n, num_landmarks, lm_size, points,
                                                     presence.as<float>() + s, stream.get()));
     if (!blendshapes.empty()) {
+      // A batched plan: all n inputs in one launch (at item 0); per-item lanes: one face each.
       FACEPIPE_RETURN_IF_ERROR(blendshapes.run_items(n, [&](int k, float* input, cudaStream_t st) -> Status {
-        return build_blendshape_input_cuda(points + static_cast<size_t>(k) * static_cast<size_t>(num_landmarks), 1,
-                                           input, st);
+        if (blendshapes.per_item())
+          return build_blendshape_input_cuda(points + static_cast<size_t>(k) * static_cast<size_t>(num_landmarks), 1,
+                                             input, st);
+        return k == 0 ? build_blendshape_input_cuda(points, n, input, st) : Status::ok();
       }));
       FACEPIPE_CUDA_RETURN(cudaMemcpyAsync(h_blend.as<float>() + static_cast<size_t>(s) * kNumBlendshapes,
                                            blendshapes.output(0), static_cast<size_t>(n) * kNumBlendshapes * sizeof(float),
