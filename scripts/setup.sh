@@ -12,7 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev                              # deflate members of .task bundles
   nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
-  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg   # images, video in and out
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev ffmpeg   # images, video in and out, V4L2
   libsdl2-dev xvfb x11-apps               # viewer and its headless test
   python3 python3-numpy                   # Python shared-memory reader
 )

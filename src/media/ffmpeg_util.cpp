@@ -6,10 +6,14 @@
 #include <mutex>
 
 extern "C" {
+#include <libavutil/dict.h>
 #include <libavutil/error.h>
 #include <libavutil/log.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
+#if FACEPIPE_HAVE_AVDEVICE
+#include <libavdevice/avdevice.h>
+#endif
 }
 
 #include "common/status.h"
@@ -140,13 +144,40 @@ void ensure_rgb_converter(SwsPtr& ctx, SwsKey& current, const AVFrame& frame, AV
 
 namespace facepipe::media::detail {
 
-OpenedInput open_video_input(const std::string& url, AVDictionary** options, const AVIOInterruptCB* interrupt,
+bool is_v4l2_device(const std::string& source) { return source.rfind("/dev/video", 0) == 0; }
+
+const AVInputFormat* v4l2_input_format(const std::string& source) {
+#if FACEPIPE_HAVE_AVDEVICE
+  static std::once_flag once;
+  std::call_once(once, [] { avdevice_register_all(); });
+  const AVInputFormat* f = av_find_input_format("video4linux2");
+  if (!f) throw Error(source + ": this FFmpeg's libavdevice has no V4L2 support");
+  return f;
+#else
+  throw Error(source + ": V4L2 cameras need FFmpeg's libavdevice, which this build does not have");
+#endif
+}
+
+OpenedInput open_video_input(const std::string& source, AVDictionary** options, const AVIOInterruptCB* interrupt,
                              bool probe_streams) {
   quiet_ffmpeg_log();
+  // A V4L2 camera: "/dev/videoN", optionally "?input_format=mjpeg&video_size=1280x720&framerate=30"
+  // (the v4l2 demuxer's options) to pick one of the device's modes.
+  std::string url = source;
+  const AVInputFormat* device_format = nullptr;
+  if (is_v4l2_device(source)) {
+    device_format = v4l2_input_format(source);
+    const auto query = source.find('?');
+    if (query != std::string::npos) {
+      url = source.substr(0, query);
+      if (options && av_dict_parse_string(options, source.c_str() + query + 1, "=", "&", 0) < 0)
+        throw Error(source + ": bad device options (expected ?key=value&key=value)");
+    }
+  }
   AVFormatContext* raw = avformat_alloc_context();
   if (!raw) throw Error(url + ": out of memory allocating a demuxer");
   if (interrupt) raw->interrupt_callback = *interrupt;
-  const int rc = avformat_open_input(&raw, url.c_str(), nullptr, options);  // frees raw on failure
+  const int rc = avformat_open_input(&raw, url.c_str(), device_format, options);  // frees raw on failure
   if (rc < 0) {
     const std::string what = rc == AVERROR_INVALIDDATA ? "not a recognised image or video format" : "cannot open";
     throw Error(url + ": " + what + " (" + av_error_string(rc) + ffmpeg_message_suffix() + ")");

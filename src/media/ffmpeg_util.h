@@ -70,6 +70,10 @@ struct OpenedInput {
   FormatInputPtr format;
   int stream_index = -1;
 };
+// V4L2 cameras ("/dev/videoN[?v4l2 options]") go through libavdevice's v4l2 demuxer; a build
+// without libavdevice says so in the error.
+bool is_v4l2_device(const std::string& source);
+const AVInputFormat* v4l2_input_format(const std::string& source);  // throws facepipe::Error
 OpenedInput open_video_input(const std::string& url, AVDictionary** options, const AVIOInterruptCB* interrupt = nullptr,
                              bool probe_streams = false);
 
