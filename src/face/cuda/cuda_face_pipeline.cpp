@@ -513,17 +513,9 @@ Status CudaFacePipeline::Impl::detect() {
     const Camera& cam = cams[static_cast<size_t>(det_cameras[static_cast<size_t>(k)])];
     if (retina) {
       const RetinaFaceGeometry g = retinaface->plan(cam.width, cam.height, det_tensor_w, det_tensor_h);
-      kernels::PlanarTensorFormat format;
-      format.width = g.tensor_width;
-      format.height = g.tensor_height;
-      format.content_width = g.content_width;
-      format.content_height = g.content_height;
-      format.order = kernels::ChannelOrder::kBGR;
-      format.mean = models.retinaface.mean_bgr;
-      format.filter = models.retinaface.resize_filter;
       params[2 * k] = g.scale_x;  // the decoder's layout: (scale x, scale y) per item
       params[2 * k + 1] = g.scale_y;
-      return kernels::cuda::resize_to_planar_tensor_cuda(cam.image, format, out, s);
+      return kernels::cuda::resize_to_planar_tensor_cuda(cam.image, retinaface->tensor_format(g), out, s);
     }
     // BlazeFace: every camera's letterbox (BlazeFace::preprocess: letterbox_rect, then the warp)
     // as one batched warp launch when the items are contiguous; per item on per-item lanes.

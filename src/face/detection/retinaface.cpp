@@ -57,11 +57,7 @@ RetinaFaceGeometry RetinaFace::plan(int image_width, int image_height, int fixed
   return g;
 }
 
-Status RetinaFace::preprocess(const kernels::ImageView& image, const RetinaFaceGeometry& g, float* input,
-                              ThreadPool* pool) {
-  FACEPIPE_RETURN_IF_ERROR(kernels::validate(image));
-  if (g.image_width != image.width || g.image_height != image.height)
-    return Status::error(StatusCode::kInvalidArgument, "RetinaFace: geometry was planned for another image size");
+kernels::PlanarTensorFormat RetinaFace::tensor_format(const RetinaFaceGeometry& g) const {
   kernels::PlanarTensorFormat format;
   format.width = g.tensor_width;
   format.height = g.tensor_height;
@@ -72,7 +68,15 @@ Status RetinaFace::preprocess(const kernels::ImageView& image, const RetinaFaceG
   format.scale = {1.0f, 1.0f, 1.0f};
   format.pad_value = 0.0f;
   format.filter = config_.resize_filter;
-  FACEPIPE_RETURN_IF_ERROR(kernels::resize_to_planar_tensor(image, format, input, pool));
+  return format;
+}
+
+Status RetinaFace::preprocess(const kernels::ImageView& image, const RetinaFaceGeometry& g, float* input,
+                              ThreadPool* pool) {
+  FACEPIPE_RETURN_IF_ERROR(kernels::validate(image));
+  if (g.image_width != image.width || g.image_height != image.height)
+    return Status::error(StatusCode::kInvalidArgument, "RetinaFace: geometry was planned for another image size");
+  FACEPIPE_RETURN_IF_ERROR(kernels::resize_to_planar_tensor(image, tensor_format(g), input, pool));
   set_geometry(g);
   return Status::ok();
 }

@@ -54,6 +54,9 @@ class RetinaFace : public FaceDetector {
   RetinaFaceGeometry plan(int image_width, int image_height, int fixed_tensor_width = 0,
                           int fixed_tensor_height = 0) const;
 
+  // How an image of this geometry becomes the network input (planar BGR minus the means; the CPU
+  // and the GPU preprocessing both use it).
+  kernels::PlanarTensorFormat tensor_format(const RetinaFaceGeometry& geometry) const;
   // Fills `input` (3 * tensor_height * tensor_width floats) and records the geometry.
   Status preprocess(const kernels::ImageView& image, const RetinaFaceGeometry& geometry, float* input,
                     ThreadPool* pool = nullptr);
