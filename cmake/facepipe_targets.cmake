@@ -39,7 +39,7 @@ function(facepipe_add_test_folder dir)
   set(target ${dir}_tests)
   add_executable(${target} ${sources} ${CMAKE_CURRENT_SOURCE_DIR}/support/test_support.cpp
                            ${CMAKE_CURRENT_SOURCE_DIR}/support/allocation_counter.cpp)
-  target_include_directories(${target} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  target_include_directories(${target} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(${target} PRIVATE ${ARGN} GTest::gtest GTest::gtest_main)
   target_compile_definitions(${target} PRIVATE
     FACEPIPE_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
