@@ -91,13 +91,14 @@ void parse_gpu(Parser& p, const toml::table& t, GpuConfig& g) {
   const std::string w = "[gpu]: ";
   p.check_keys(t,
                {"max_batch_size", "buffer_size", "enable_fp16", "memory_pool_size", "detection_size", "roi_size",
-                "preview_size", "detection_confidence", "models_dir", "landmark_model"},
+                "preview_size", "detection_confidence", "models_dir", "landmark_model", "batch_cameras"},
                w);
   g.max_batch_size = static_cast<int>(p.integer(t, "max_batch_size", g.max_batch_size, 1, 64, w));
   g.buffer_size = static_cast<int>(p.integer(t, "buffer_size", g.buffer_size, 2, 1024, w));
   if ((g.buffer_size & (g.buffer_size - 1)) != 0)
     p.fail(t.get("buffer_size")->source(), w + "'buffer_size' = " + std::to_string(g.buffer_size) + " must be a power of two");
   g.enable_fp16 = p.boolean(t, "enable_fp16", g.enable_fp16, w);
+  g.batch_cameras = p.boolean(t, "batch_cameras", g.batch_cameras, w);
   g.memory_pool_size_mb = p.integer(t, "memory_pool_size", g.memory_pool_size_mb, 0, 1 << 20, w);
   g.detection_size = static_cast<int>(p.integer(t, "detection_size", g.detection_size, 0, 4096, w));
   g.roi_size = static_cast<int>(p.integer(t, "roi_size", g.roi_size, 64, 1024, w));
@@ -227,7 +228,8 @@ std::string format_run_config(const RunConfig& config) {
                                  {"preview_size", toml::array{g.preview_width, g.preview_height}},
                                  {"detection_confidence", static_cast<double>(g.detection_confidence)},
                                  {"models_dir", g.models_dir},
-                                 {"landmark_model", g.landmark_model}});
+                                 {"landmark_model", g.landmark_model},
+                                 {"batch_cameras", g.batch_cameras}});
   const SupervisorConfig& s = config.supervisor;
   root.insert("supervisor", toml::table{{"heartbeat_timeout_ms", s.heartbeat_timeout_ms},
                                         {"startup_timeout_ms", s.startup_timeout_ms},
@@ -259,7 +261,7 @@ bool same_settings(const GpuConfig& a, const GpuConfig& b) {
          a.memory_pool_size_mb == b.memory_pool_size_mb && a.detection_size == b.detection_size &&
          a.roi_size == b.roi_size && a.preview_width == b.preview_width && a.preview_height == b.preview_height &&
          a.detection_confidence == b.detection_confidence && a.models_dir == b.models_dir &&
-         a.landmark_model == b.landmark_model;
+         a.landmark_model == b.landmark_model && a.batch_cameras == b.batch_cameras;
 }
 
 }  // namespace facepipe::runtime

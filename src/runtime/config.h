@@ -18,6 +18,7 @@ inline constexpr int kGpuAuto = -2;  // `gpu = "auto"` (the default)
 
 struct GpuConfig {
   int max_batch_size = 8;           // ROIs per landmark batch (GPU workers)
+  bool batch_cameras = true;        // a CUDA GPU worker runs its cameras through one batched pipeline
   int buffer_size = 32;             // frame ring slots per camera (power of two)
   bool enable_fp16 = true;
   int64_t memory_pool_size_mb = 1024;

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -34,6 +35,35 @@ struct RingCounters {
   uint64_t pushed = 0;
   uint64_t dropped = 0;  // overwritten before the consumer took them
   uint64_t popped = 0;
+};
+
+// Wakes one consumer that takes frames from many rings (the GPU batcher, gpu_batcher.h): every
+// push() of a ring attached to it rings it. The counter makes waiting race-free: read count()
+// before looking at the rings, then wait_past(count) returns at once if a frame came meanwhile.
+class Doorbell {
+ public:
+  void ring() {
+    {
+      std::lock_guard lock(mutex_);
+      ++rings_;
+    }
+    cv_.notify_one();
+  }
+  uint64_t count() const {
+    std::lock_guard lock(mutex_);
+    return rings_;
+  }
+  // Waits until the count moved past `seen` or `timeout` passed; true when it moved.
+  template <typename Rep, typename Period>
+  bool wait_past(uint64_t seen, std::chrono::duration<Rep, Period> timeout) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, timeout, [&] { return rings_ != seen; });
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  uint64_t rings_ = 0;
 };
 
 template <typename Frame>
@@ -69,7 +99,31 @@ class FrameRing {
       ++counters_.pushed;
     }
     ready_.notify_one();
+    if (Doorbell* bell = doorbell_.load(std::memory_order_acquire)) bell->ring();
     return dropped;
+  }
+
+  // A consumer serving many rings attaches its doorbell (nullptr detaches). Detach only once the
+  // producer can no longer push (its thread joined), or the doorbell must outlive the ring.
+  void set_doorbell(Doorbell* bell) { doorbell_.store(bell, std::memory_order_release); }
+
+  // Non-blocking: takes the newest frame into `out` (swapping buffers); the older ones waiting are
+  // skipped and counted as dropped, exactly as if the ring had overflowed. For a consumer slower
+  // than the camera that must not fall behind it (the GPU batcher). False when the ring is empty.
+  bool pop_latest(Frame& out) {
+    {
+      std::lock_guard lock(mutex_);
+      if (tail_ == head_) return false;
+      const uint64_t skipped = tail_ - head_ - 1;
+      head_ += skipped;
+      counters_.dropped += skipped;
+      using std::swap;
+      swap(slots_[head_ & mask_], out);
+      ++head_;
+      ++counters_.popped;
+    }
+    space_.notify_one();
+    return true;
   }
 
   // Takes the oldest frame into `out` (swapping buffers). Waits up to `timeout`; false when none came
@@ -130,6 +184,7 @@ class FrameRing {
   uint64_t tail_ = 0;  // next to push
   bool closed_ = false;
   RingCounters counters_;
+  std::atomic<Doorbell*> doorbell_{nullptr};
 };
 
 }  // namespace facepipe::runtime

@@ -8,9 +8,7 @@
 
 namespace facepipe::runtime {
 
-namespace {
-
-face::FacePipelineConfig face_config(const CameraConfig& camera, const GpuConfig& gpu) {
+face::FacePipelineConfig face_pipeline_config(const CameraConfig& camera, const GpuConfig& gpu) {
   face::FacePipelineConfig pc;
   pc.detector = face::parse_detector(camera.detector);
   pc.max_faces = camera.max_faces;
@@ -21,6 +19,8 @@ face::FacePipelineConfig face_config(const CameraConfig& camera, const GpuConfig
   pc.threads = 1;  // cameras run in parallel on the cores
   return pc;
 }
+
+namespace {
 
 class CpuCameraPipeline final : public CameraPipeline {
  public:
@@ -64,7 +64,7 @@ class CudaCameraPipeline final : public CameraPipeline {
 }  // namespace
 
 std::unique_ptr<CameraPipeline> make_face_pipeline(const CameraConfig& camera, const GpuConfig& gpu, int device) {
-  const face::FacePipelineConfig pc = face_config(camera, gpu);
+  const face::FacePipelineConfig pc = face_pipeline_config(camera, gpu);
 #if FACEPIPE_HAVE_CUDA
   if (device >= 0 && device < facepipe::cuda::device_count()) {
     face::cuda::CudaFacePipelineConfig gc;

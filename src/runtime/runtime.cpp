@@ -11,8 +11,9 @@ namespace facepipe::runtime {
 
 // ---- CameraWorker -----------------------------------------------------------------------------------
 
-CameraWorker::CameraWorker(const std::string& instance, const CameraConfig& camera, const GpuConfig& gpu, int device)
-    : config_(camera), device_(device), ring_(static_cast<size_t>(gpu.buffer_size)) {
+CameraWorker::CameraWorker(const std::string& instance, const CameraConfig& camera, const GpuConfig& gpu, int device,
+                           GpuBatcher* batcher)
+    : config_(camera), device_(device), ring_(static_cast<size_t>(gpu.buffer_size)), batcher_(batcher) {
   const SourceKind kind = classify_source(camera.source);
   live_ = kind == SourceKind::kStream || kind == SourceKind::kDevice;
   if (kind == SourceKind::kVideoFile) {
@@ -20,8 +21,9 @@ CameraWorker::CameraWorker(const std::string& instance, const CameraConfig& came
     if (!std::filesystem::exists(camera.source, ec))
       throw Error("camera '" + camera.id + "': source '" + camera.source + "': no such file or folder");
   }
+  if (batcher_ && !batcher_->accepts(camera)) throw Error("camera '" + camera.id + "': not compatible with the GPU batcher");
   try {
-    pipeline_ = make_face_pipeline(camera, gpu, device);
+    if (!batcher_) pipeline_ = make_face_pipeline(camera, gpu, device);
   } catch (const std::exception& e) {
     throw Error("camera '" + camera.id + "': " + e.what());
   }
@@ -61,6 +63,11 @@ CameraWorker::~CameraWorker() {
 }
 
 void CameraWorker::start() {
+  if (batcher_) {
+    slot_ = batcher_->add(config_, *this);  // before capture: a full batcher starts nothing
+    capture_->start();
+    return;
+  }
   capture_->start();
   thread_ = std::thread([this] { pipeline_loop(); });
 }
@@ -73,30 +80,51 @@ void CameraWorker::request_stop() {
 void CameraWorker::join() {
   capture_->stop();
   if (thread_.joinable()) thread_.join();
+  if (batcher_ && slot_ >= 0) {
+    batcher_->remove(slot_);  // waits for the batch in flight; it never calls this camera again
+    slot_ = -1;
+  }
   if (writer_) writer_->close();
 }
 
 void CameraWorker::pipeline_loop() {
   CapturedFrame frame;
-  uint64_t frames_taken = 0;
   while (!stopping_.load(std::memory_order_relaxed)) {
     if (!ring_.pop(frame, std::chrono::milliseconds(100))) continue;
-    stats_.busy_since_ns.store(monotonic_now_ns(), std::memory_order_relaxed);
-    if (++frames_taken == stall_after_frames_) {
-      // Fault injection for the reliability tests: hang on this frame like a deadlocked pipeline
-      // (only a stop request ends it; the supervisor is expected to kill the worker first).
-      while (!stopping_.load(std::memory_order_relaxed)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      break;
-    }
-    if (!process(frame).is_ok()) stats_.errors.fetch_add(1, std::memory_order_relaxed);
-    stats_.busy_since_ns.store(0, std::memory_order_relaxed);
-    stats_.heap_allocations.store(t_heap_allocations, std::memory_order_relaxed);
+    if (!begin_frame(monotonic_now_ns())) break;
+    const Status status = run_pipeline(frame);
+    finish_frame(frame, status.is_ok() ? pipeline_->faces() : std::span<const face::FaceResult>{}, status);
   }
 }
 
-Status CameraWorker::process(const CapturedFrame& frame) {
+bool CameraWorker::begin_frame(uint64_t now_ns) {
+  stats_.busy_since_ns.store(now_ns, std::memory_order_relaxed);
+  if (++frames_taken_ == stall_after_frames_) {
+    // Fault injection for the reliability tests: hang on this frame like a deadlocked pipeline
+    // (only a stop request ends it; the supervisor is expected to kill the worker first). In a
+    // batched worker this hangs the batcher thread, i.e. every camera of the GPU, like a stuck
+    // batched call would.
+    while (!stopping_.load(std::memory_order_relaxed)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return false;
+  }
+  return true;
+}
+
+Status CameraWorker::run_pipeline(const CapturedFrame& frame) {
   if (frame.image.empty()) return Status::error(StatusCode::kInvalidArgument, "empty frame");
-  FACEPIPE_RETURN_IF_ERROR(pipeline_->process_frame(media::kernel_view(frame.image), frame.media_time_s));
+  return pipeline_->process_frame(media::kernel_view(frame.image), frame.media_time_s);
+}
+
+void CameraWorker::finish_frame(const CapturedFrame& frame, std::span<const face::FaceResult> faces,
+                                const Status& status) {
+  if (!status.is_ok() || !publish(frame, faces).is_ok()) stats_.errors.fetch_add(1, std::memory_order_relaxed);
+  stats_.busy_since_ns.store(0, std::memory_order_relaxed);
+  // The calling thread's count: this camera's pipeline thread, or (batched) the batcher thread
+  // shared by all cameras of the GPU.
+  stats_.heap_allocations.store(t_heap_allocations, std::memory_order_relaxed);
+}
+
+Status CameraWorker::publish(const CapturedFrame& frame, std::span<const face::FaceResult> faces) {
   media::ConstImageView preview_view{};
   if (preview_max_w_ > 0 && config_.preview) {
     int pw = 0, ph = 0;
@@ -110,7 +138,6 @@ Status CameraWorker::process(const CapturedFrame& frame) {
   info.capture_ns = frame.capture_ns;
   info.source_width = static_cast<uint32_t>(frame.image.width());
   info.source_height = static_cast<uint32_t>(frame.image.height());
-  const auto faces = pipeline_->faces();
   FACEPIPE_RETURN_IF_ERROR(writer_->publish(info, faces, preview_view));
 
   const uint64_t now = monotonic_now_ns();

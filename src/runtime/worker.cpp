@@ -17,6 +17,7 @@
 
 #include "common/status.h"
 #include "runtime/config.h"
+#include "runtime/gpu_batcher.h"
 #include "runtime/runtime.h"
 #include "runtime/worker_status.h"
 #if FACEPIPE_HAVE_CUDA
@@ -62,6 +63,9 @@ class Worker {
       clear_slot(r.slot);
       cameras_.erase(cameras_.begin() + static_cast<std::ptrdiff_t>(*it));
     }
+    // An empty batcher goes (its GPU memory with it): the next camera makes one with its own
+    // detector and the [gpu] settings then in force.
+    if (batcher_ && batcher_->cameras() == 0) batcher_.reset();
     const bool first = generation_ == 0;
     config_ = next;
     generation_ = generation;
@@ -144,6 +148,7 @@ class Worker {
     for (Running& r : cameras_) r.worker->request_stop();
     for (Running& r : cameras_) r.worker->join();  // each segment is unlinked here
     cameras_.clear();
+    batcher_.reset();  // after its cameras: each left it in join()
   }
 
  private:
@@ -161,20 +166,42 @@ class Worker {
     try {
       const int slot = free_slot();
       if (slot < 0) throw Error("camera '" + c.id + "': more than " + std::to_string(kMaxCamerasPerWorker) + " cameras on one worker");
-      auto w = std::make_unique<CameraWorker>(config_.instance, c, config_.gpu, options_.gpu);
+      auto w = std::make_unique<CameraWorker>(config_.instance, c, config_.gpu, options_.gpu, batcher_for(c));
       w->start();
       store_slot_id(page_.cameras[slot], c.id);
       cameras_.push_back({std::move(w), slot});
-      const std::string device = cameras_.back().worker->pipeline_device();
-      log("camera '" + c.id + "' started (" + c.source + ")" +
-          (options_.gpu >= 0 ? " on GPU " + std::to_string(options_.gpu) +
-                                   (device == "cuda" ? " (CUDA face pipeline)" : " (simulated GPU: CPU face pipeline)")
-                             : ""));
+      const CameraWorker& started = *cameras_.back().worker;
+      const std::string device = started.pipeline_device();
+      std::string how;
+      if (started.batched())
+        how = " (batched CUDA face pipeline, slot " + std::to_string(started.batch_slot()) + ")";
+      else if (device == "cuda")
+        how = batcher_ ? " (own CUDA face pipeline: detector or max_faces differ from the batch)" : " (CUDA face pipeline)";
+      else
+        how = " (simulated GPU: CPU face pipeline)";
+      log("camera '" + c.id + "' started (" + c.source + ")" + (options_.gpu >= 0 ? " on GPU " + std::to_string(options_.gpu) + how : ""));
       return true;
     } catch (const std::exception& e) {
       if (report) log(std::string("error: ") + e.what());
+      if (batcher_ && batcher_->cameras() == 0) batcher_.reset();  // made for this camera only
       return false;
     }
+  }
+  // The worker's batcher when this camera belongs in it (made by the first such camera: loads the
+  // models, so start-up code that may throw); nullptr: the camera gets a pipeline of its own.
+  GpuBatcher* batcher_for(const CameraConfig& c) {
+    int cuda_devices = 0;
+#if FACEPIPE_HAVE_CUDA
+    cuda_devices = facepipe::cuda::device_count();
+#endif
+    if (!use_gpu_batcher(options_.gpu, cuda_devices, config_.gpu)) return nullptr;
+    if (!batcher_) {
+      batcher_ = std::make_unique<GpuBatcher>(
+          make_cuda_batched_pipeline(c, config_.gpu, options_.gpu, static_cast<int>(kMaxCamerasPerWorker)), batch_key(c));
+      log("GPU batcher on GPU " + std::to_string(options_.gpu) + ": " + std::to_string(batcher_->capacity()) +
+          " camera slots, detector '" + c.detector + "', max_faces " + std::to_string(c.max_faces));
+    }
+    return batcher_->accepts(c) ? batcher_.get() : nullptr;
   }
   CameraWorker* find(const std::string& id) {
     for (Running& r : cameras_)
@@ -203,6 +230,7 @@ class Worker {
   std::string prefix_;
   RunConfig config_;
   uint64_t generation_ = 0;
+  std::unique_ptr<GpuBatcher> batcher_;  // batched GPU workers only; declared before the cameras, which leave it when destroyed
   std::vector<Running> cameras_;
   std::vector<Pending> pending_;
 };

@@ -157,5 +157,19 @@ TEST(RunConfig, FormatParsesBackToTheSameSettings) {
   EXPECT_FALSE(same_settings(back.cameras[1], b));
 }
 
+// [gpu] batch_cameras: on by default, parsed, validated, written back, and part of the [gpu]
+// settings (changing it restarts the cameras, like any [gpu] change).
+TEST(RunConfig, BatchCamerasKey) {
+  const std::string camera = "[[camera]]\nid = \"a\"\nsource = \"x\"\n";
+  EXPECT_TRUE(parse_run_config(camera, "cams.toml").gpu.batch_cameras);
+  const RunConfig off = parse_run_config("[gpu]\nbatch_cameras = false\n" + camera, "cams.toml");
+  EXPECT_FALSE(off.gpu.batch_cameras);
+  EXPECT_EQ(error_of("[gpu]\nbatch_cameras = 1\n" + camera), "cams.toml:2: [gpu]: 'batch_cameras' must be true or false");
+  const RunConfig back = parse_run_config(format_run_config(off), "worker");
+  EXPECT_FALSE(back.gpu.batch_cameras);
+  EXPECT_TRUE(same_settings(back.gpu, off.gpu));
+  EXPECT_FALSE(same_settings(back.gpu, GpuConfig{}));
+}
+
 }  // namespace
 }  // namespace facepipe::runtime

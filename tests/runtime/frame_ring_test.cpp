@@ -41,6 +41,41 @@ TEST(FrameRing, FifoThenDropOldestWhenFull) {
   EXPECT_EQ(c.popped, 4u);
 }
 
+TEST(FrameRing, PopLatestSkipsOlderFramesAsDrops) {
+  FrameRing<Item> ring(8);
+  Item out;
+  EXPECT_FALSE(ring.pop_latest(out));
+  for (uint64_t i = 1; i <= 3; ++i) {
+    ring.staging().value = i;
+    ring.push();
+  }
+  ASSERT_TRUE(ring.pop_latest(out));
+  EXPECT_EQ(out.value, 3u);
+  EXPECT_FALSE(ring.pop_latest(out));
+  ring.staging().value = 4;
+  ring.push();
+  ASSERT_TRUE(ring.try_pop(out));  // FIFO still works after a skip
+  EXPECT_EQ(out.value, 4u);
+  const RingCounters c = ring.counters();
+  EXPECT_EQ(c.pushed, 4u);
+  EXPECT_EQ(c.dropped, 2u);
+  EXPECT_EQ(c.popped, 2u);
+}
+
+TEST(FrameRing, PushRingsTheAttachedDoorbell) {
+  FrameRing<Item> ring(4);
+  Doorbell bell;
+  const uint64_t seen = bell.count();
+  EXPECT_FALSE(bell.wait_past(seen, std::chrono::milliseconds(1)));
+  ring.set_doorbell(&bell);
+  std::thread producer([&] { ring.push(); });
+  EXPECT_TRUE(bell.wait_past(seen, std::chrono::seconds(10)));
+  producer.join();
+  ring.set_doorbell(nullptr);
+  ring.push();
+  EXPECT_EQ(bell.count(), seen + 1);
+}
+
 TEST(FrameRing, WaitForSpace) {
   FrameRing<Item> ring(2);
   EXPECT_TRUE(ring.wait_for_space(std::chrono::milliseconds(0)));

@@ -816,6 +816,15 @@ void CudaFacePipeline::reset_tracking() {
   for (auto& cam : impl_->cams) cam.tracker->reset();
 }
 
+void CudaFacePipeline::reset_tracking(int camera) {
+  auto& cam = impl_->cams.at(static_cast<size_t>(camera));
+  cam.tracker->reset();
+  cam.plan = nullptr;
+  cam.num_faces = 0;
+  cam.num_jobs = 0;
+  cam.detections.clear();  // keeps its capacity: no allocation when the slot is used again
+}
+
 int CudaFacePipeline::cameras() const { return static_cast<int>(impl_->cams.size()); }
 
 std::span<const FaceResult> CudaFacePipeline::faces(int camera) const {

@@ -84,6 +84,9 @@ class CudaFacePipeline {
   // in the call keep the faces of their last call.
   Status process(std::span<const CameraFrame> frames, bool video);
   void reset_tracking();
+  // One camera only (a runtime hands a freed camera slot to another camera): its tracks, its last
+  // faces and detections are forgotten; the other cameras are not touched. Not during process().
+  void reset_tracking(int camera);
   // Start-up code (allocates, may re-plan RetinaFace; throws): room for frames up to width x height.
   void ensure_frame_capacity(int width, int height);
 
