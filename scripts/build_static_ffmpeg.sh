@@ -2,7 +2,7 @@
 # Builds a small, self-contained static FFmpeg (the decoders, demuxers and protocols facepipe uses,
 # no external library but zlib) for machines without FFmpeg packages, e.g. a GPU box where facepipe is
 # built elsewhere and copied over. Link facepipe against it with
-#   PKG_CONFIG_LIBDIR=PREFIX/lib/pkgconfig cmake -S . -B build-static -DFACEPIPE_VIEWER=OFF
+#   PKG_CONFIG_LIBDIR=PREFIX/lib/pkgconfig cmake -S . -B build-static -DFACEPIPE_VIEWER=OFF -DFACEPIPE_V4L2=OFF
 # (its pkg-config files list the system libraries it needs: pthread, libm, libatomic, zlib).
 # Usage: scripts/build_static_ffmpeg.sh FFMPEG_SOURCE_DIR PREFIX [JOBS]
 # (FFmpeg sources: e.g. `apt-get source ffmpeg` on Debian, or a release tarball; needs nasm.)
