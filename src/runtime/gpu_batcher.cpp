@@ -68,7 +68,8 @@ GpuBatcher::GpuBatcher(std::unique_ptr<BatchedPipeline> pipeline, BatchKey key)
       members_(static_cast<size_t>(capacity_), nullptr),
       frames_(static_cast<size_t>(capacity_)),
       taken_(static_cast<size_t>(capacity_), -1),
-      batch_(static_cast<size_t>(capacity_)) {
+      batch_(static_cast<size_t>(capacity_)),
+      publish_pool_(std::max(1, std::min(capacity_, default_thread_count()))) {
   if (!pipeline_ || capacity_ < 1) throw Error("GPU batcher: a pipeline with at least one camera slot is needed");
   thread_ = std::thread([this] { loop(); });
 }
@@ -166,12 +167,15 @@ void GpuBatcher::run_batch(int taken) {
   }
   if (count == 0) return;
   const Status status = pipeline_->process(std::span<const BatchFrame>(batch_.data(), static_cast<size_t>(count)));
-  for (int i = 0; i < count; ++i) {
-    const int slot = batch_[static_cast<size_t>(i)].slot;
-    const std::span<const face::FaceResult> faces =
-        status.is_ok() ? pipeline_->faces(slot) : std::span<const face::FaceResult>{};
-    members_[static_cast<size_t>(slot)]->publish_batch_result(frames_[static_cast<size_t>(slot)], faces, status);
-  }
+  // Each camera publishes its own state (writer, preview, stats): cameras in parallel.
+  publish_pool_.parallel_for(count, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const int slot = batch_[static_cast<size_t>(i)].slot;
+      const std::span<const face::FaceResult> faces =
+          status.is_ok() ? pipeline_->faces(slot) : std::span<const face::FaceResult>{};
+      members_[static_cast<size_t>(slot)]->publish_batch_result(frames_[static_cast<size_t>(slot)], faces, status);
+    }
+  });
   batches_.fetch_add(1, std::memory_order_relaxed);
   frames_done_.fetch_add(static_cast<uint64_t>(count), std::memory_order_relaxed);
 }

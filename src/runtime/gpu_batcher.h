@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/thread_pool.h"
 #include "face/types.h"
 #include "kernels/image_view.h"
 #include "runtime/config.h"
@@ -148,6 +149,10 @@ class GpuBatcher {
   std::vector<int> taken_;             // slots with a frame this batch
   std::vector<BatchFrame> batch_;
   int max_width_ = 0, max_height_ = 0;
+  // Publishing (preview downscale + shared-memory copy, CPU work per camera) runs on these threads:
+  // done one camera after another on the batcher thread it would cap all cameras at the rate one
+  // core can publish them.
+  ThreadPool publish_pool_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> batches_{0}, frames_done_{0};
   std::thread thread_;
