@@ -264,4 +264,47 @@ bool same_settings(const GpuConfig& a, const GpuConfig& b) {
          a.landmark_model == b.landmark_model && a.batch_cameras == b.batch_cameras;
 }
 
+RunConfig apply_overrides(const RunConfig& config, const std::vector<std::string>& overrides) {
+  if (overrides.empty()) return config;
+  // Round trip through TOML: the overridden text goes through the same parser and checks as a file.
+  toml::table root;
+  try {
+    root = toml::parse(format_run_config(config));
+  } catch (const toml::parse_error& e) {
+    throw Error(std::string("internal: configuration does not round-trip: ") + e.what());
+  }
+  std::string origin = "--set";
+  for (const std::string& o : overrides) {
+    const auto eq = o.find('=');
+    const std::string path = o.substr(0, eq);
+    if (eq == std::string::npos || path.empty())
+      throw Error("--set '" + o + "': expected section.key=value (e.g. gpu.max_batch_size=16)");
+    const auto dot = path.find('.');
+    const std::string section = dot == std::string::npos ? "" : path.substr(0, dot);
+    const std::string key = dot == std::string::npos ? path : path.substr(dot + 1);
+    if (section == "camera" || key == "camera" || key.empty() || key.find('.') != std::string::npos)
+      throw Error("--set '" + o + "': only top-level, [gpu] and [supervisor] settings can be set (cameras live in the file)");
+    toml::table value_table;
+    try {
+      value_table = toml::parse("v = " + o.substr(eq + 1));
+    } catch (const toml::parse_error& e) {
+      throw Error("--set '" + o + "': not a TOML value (" + std::string(e.description()) +
+                  "; strings need quotes, e.g. gpu.models_dir=\"/models\")");
+    }
+    toml::table* target = &root;
+    if (!section.empty()) {
+      if (!root.contains(section)) root.insert(section, toml::table{});
+      target = root[section].as_table();
+      if (!target) throw Error("--set '" + o + "': '" + section + "' is not a section");
+    }
+    target->insert_or_assign(key, *value_table.get("v"));
+    origin += " " + o;
+  }
+  std::ostringstream text;
+  text << root;
+  RunConfig out = parse_run_config(text.str(), origin);
+  out.origin = config.origin + " (" + origin + ")";
+  return out;
+}
+
 }  // namespace facepipe::runtime

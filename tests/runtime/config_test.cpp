@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "common/status.h"
 
 namespace facepipe::runtime {
@@ -169,6 +171,36 @@ TEST(RunConfig, BatchCamerasKey) {
   EXPECT_FALSE(back.gpu.batch_cameras);
   EXPECT_TRUE(same_settings(back.gpu, off.gpu));
   EXPECT_FALSE(same_settings(back.gpu, GpuConfig{}));
+}
+
+}  // namespace
+}  // namespace facepipe::runtime
+
+namespace facepipe::runtime {
+namespace {
+
+TEST(ConfigOverrides, SetGpuAndTopLevelKeysAndValidateThem) {
+  RunConfig base = parse_run_config("[[camera]]\nid = \"a\"\nsource = \"x.mp4\"\n", "base.toml");
+  const RunConfig c = apply_overrides(base, {"gpu.max_batch_size=16", "gpu.enable_fp16=false", "metrics_port=9100",
+                                             "gpu.preview_size=[640, 360]", "gpu.models_dir=\"/models\""});
+  EXPECT_EQ(c.gpu.max_batch_size, 16);
+  EXPECT_FALSE(c.gpu.enable_fp16);
+  EXPECT_EQ(c.metrics_port, 9100);
+  EXPECT_EQ(c.gpu.preview_width, 640);
+  EXPECT_EQ(c.gpu.preview_height, 360);
+  EXPECT_EQ(c.gpu.models_dir, "/models");
+  ASSERT_EQ(c.cameras.size(), 1u);
+  EXPECT_EQ(c.cameras[0].id, "a");
+  // The same checks as the file: a bad value, an unknown key, a camera, a malformed override.
+  for (const char* bad : {"gpu.buffer_size=3", "gpu.no_such_key=1", "camera.id=\"b\"", "gpu.max_batch_size", "gpu.models_dir=/x"}) {
+    try {
+      apply_overrides(base, {bad});
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const Error& e) {
+      std::printf("[config] --set %s -> %s\n", bad, e.what());
+      EXPECT_NE(std::string(e.what()).find("--set"), std::string::npos) << e.what();
+    }
+  }
 }
 
 }  // namespace

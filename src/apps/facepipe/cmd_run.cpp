@@ -1,4 +1,4 @@
-// facepipe run [--config FILE] [--instance I] [--seconds S] [--models DIR] [--metrics-port P]
+// facepipe run [--config FILE] [--instance I] [--seconds S] [--models DIR] [--metrics-port P] [--set section.key=value]...
 // The live runtime: a supervisor that runs every camera of the configuration (or the bundled sample
 // video as camera "cam0", looping at its frame rate) in worker processes, one per device, until
 // SIGINT/SIGTERM (or --seconds); SIGHUP re-reads the configuration. docs/runtime.md has the design
@@ -20,6 +20,7 @@ struct RunOptions {
   double seconds = 0;
   ModelOptions models;
   int metrics_port = -1;
+  std::vector<std::string> overrides;  // --set section.key=value
 };
 
 runtime::RunConfig default_config() {
@@ -44,7 +45,7 @@ runtime::RunConfig load(const RunOptions& o) {
   }
   if (!o.models.models_dir.empty()) config.gpu.models_dir = o.models.models_dir;
   if (o.metrics_port >= 0) config.metrics_port = o.metrics_port;
-  return config;
+  return runtime::apply_overrides(config, o.overrides);
 }
 
 }  // namespace
@@ -56,6 +57,9 @@ void register_run_commands(CLI::App& app) {
   cmd->add_option("--instance", o->instance, "Instance name (overrides the configuration's)");
   cmd->add_option("--seconds", o->seconds, "Stop after this many seconds (default: until SIGINT/SIGTERM)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--set", o->overrides,
+                  "Override a setting of the configuration: section.key=value, TOML value, repeatable "
+                  "(e.g. --set gpu.max_batch_size=16 --set gpu.enable_fp16=false)");
   cmd->add_option("--metrics-port", o->metrics_port, "Metrics port on 127.0.0.1 (overrides the configuration; 0: off)")
       ->check(CLI::Range(0, 65535));
   add_model_options(*cmd, o->models);
