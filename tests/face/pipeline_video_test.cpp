@@ -11,6 +11,7 @@
 #include "face/pipeline/face_pipeline.h"
 #include "media/kernel_view.h"
 #include "media/video_reader.h"
+#include "support/mediapipe_reference.h"
 #include "support/test_support.h"
 
 namespace facepipe::face {
@@ -42,7 +43,6 @@ TEST(FacePipelineVideo, TrackingMatchesMediaPipeVideoMode) {
     std::snprintf(name, sizeof name, "f%04d.json", i);
     std::ifstream f(ref_dir / name);
     const auto j = nlohmann::json::parse(f);
-    const double w = j.at("width"), h = j.at("height");
     const kernels::ImageView view = media::kernel_view(frame.image);
     ASSERT_TRUE(pipeline.process_frame(view, static_cast<double>(frame.timestamp_ms) / 1000.0).is_ok());
     const auto faces = pipeline.faces();
@@ -50,14 +50,7 @@ TEST(FacePipelineVideo, TrackingMatchesMediaPipeVideoMode) {
     if (faces.empty()) continue;
     if (first_id < 0) first_id = faces[0].id;
     EXPECT_EQ(faces[0].id, first_id) << "the face keeps its id, frame " << i;
-    const auto& ref = j.at("faceLandmarks")[0];
-    const double iod = std::hypot((ref[33][0].get<double>() - ref[263][0].get<double>()) * w,
-                                  (ref[33][1].get<double>() - ref[263][1].get<double>()) * h);
-    double sum = 0;
-    for (size_t k = 0; k < ref.size(); ++k)
-      sum += std::hypot(faces[0].landmarks[k].x - ref[k][0].get<double>() * w,
-                        faces[0].landmarks[k].y - ref[k][1].get<double>() * h);
-    const double error = sum / static_cast<double>(ref.size()) / iod;
+    const double error = test::video_frame_error(faces[0], j);
     sum_error += error;
     worst_frame = std::max(worst_frame, error);
     ++frames;

@@ -194,7 +194,6 @@ TEST(CudaFacePipeline, TrackingMatchesMediaPipeVideoMode) {
       std::snprintf(name, sizeof name, "f%04d.json", i);
       std::ifstream f(ref_dir / name);
       const auto j = nlohmann::json::parse(f);
-      const double w = j.at("width"), h = j.at("height");
       const kernels::ImageView view = media::kernel_view(frame.image);
       const double ts = static_cast<double>(frame.timestamp_ms) / 1000.0;
       ASSERT_TRUE(gpu.process_frames({&view, 1}, {&ts, 1}).is_ok());
@@ -203,14 +202,7 @@ TEST(CudaFacePipeline, TrackingMatchesMediaPipeVideoMode) {
       if (faces.empty()) continue;
       if (first_id < 0) first_id = faces[0].id;
       EXPECT_EQ(faces[0].id, first_id);
-      const auto& ref = j.at("faceLandmarks")[0];
-      const double iod = std::hypot((ref[33][0].get<double>() - ref[263][0].get<double>()) * w,
-                                    (ref[33][1].get<double>() - ref[263][1].get<double>()) * h);
-      double sum = 0;
-      for (size_t k = 0; k < ref.size(); ++k)
-        sum += std::hypot(faces[0].landmarks[k].x - ref[k][0].get<double>() * w,
-                          faces[0].landmarks[k].y - ref[k][1].get<double>() * h);
-      const double e = sum / static_cast<double>(ref.size()) / iod;
+      const double e = test::video_frame_error(faces[0], j);
       sum_error += e;
       worst = std::max(worst, e);
       ++frames;

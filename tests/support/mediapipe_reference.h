@@ -82,4 +82,17 @@ inline size_t nearest(const face::FaceResult& face, const std::vector<ReferenceF
   return best_i;
 }
 
+// Mean (x, y) landmark distance of `face` to the first face of a MediaPipe VIDEO-mode frame
+// (reference/mediapipe/video/fNNNN.json: normalized coordinates), as a fraction of its IOD.
+inline double video_frame_error(const face::FaceResult& face, const nlohmann::json& frame) {
+  const double w = frame.at("width"), h = frame.at("height");
+  const auto& ref = frame.at("faceLandmarks")[0];
+  const double iod = std::hypot((ref[33][0].get<double>() - ref[263][0].get<double>()) * w,
+                                (ref[33][1].get<double>() - ref[263][1].get<double>()) * h);
+  double sum = 0;
+  for (size_t k = 0; k < ref.size(); ++k)
+    sum += std::hypot(face.landmarks[k].x - ref[k][0].get<double>() * w, face.landmarks[k].y - ref[k][1].get<double>() * h);
+  return sum / static_cast<double>(ref.size()) / iod;
+}
+
 }  // namespace facepipe::test
