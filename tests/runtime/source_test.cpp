@@ -35,7 +35,7 @@ struct Consumer {
     CapturedFrame f;
     while (!done) {
       if (!ring_.pop(f, 10ms)) continue;
-      ordered = ordered && f.sequence > last_sequence && f.capture_ns >= last_capture_ns && f.media_time_s > last_time;
+      if (!(f.sequence > last_sequence && f.capture_ns >= last_capture_ns && f.media_time_s > last_time)) ordered = false;
       last_sequence = f.sequence;
       last_capture_ns = f.capture_ns;
       last_time = f.media_time_s;
@@ -47,10 +47,11 @@ struct Consumer {
   FrameRing<CapturedFrame>& ring_;
   std::atomic<bool> done{false};
   std::atomic<int> count{0};
-  bool ordered = true, bgr = false;
+  // Read by the test while the consumer runs: atomics (the last_* values stay on the consumer thread).
+  std::atomic<bool> ordered{true}, bgr{false};
   uint64_t last_sequence = 0, last_capture_ns = 0;
   double last_time = -1;
-  int width = 0;
+  std::atomic<int> width{0};
   std::thread thread_;
 };
 
