@@ -148,7 +148,7 @@ void GpuBatcher::run_batch(int taken) {
     const CapturedFrame& frame = frames_[static_cast<size_t>(slot)];
     if (!m->begin_batch_frame(now)) continue;
     if (frame.image.empty()) {
-      m->publish_batch_result(frame, {}, Status::error(StatusCode::kInvalidArgument, "empty frame"));
+      m->publish_batch_result(frame, {}, Status::error(StatusCode::kInvalidArgument, "empty frame"), {});
       continue;
     }
     const int w = frame.image.width(), h = frame.image.height();
@@ -157,13 +157,15 @@ void GpuBatcher::run_batch(int taken) {
       // size, and here, between two process() calls, where it cannot race with one.
       const Status grown = pipeline_->ensure_frame_capacity(std::max(w, max_width_), std::max(h, max_height_));
       if (!grown.is_ok()) {
-        m->publish_batch_result(frame, {}, grown);
+        m->publish_batch_result(frame, {}, grown, {});
         continue;
       }
       max_width_ = std::max(w, max_width_);
       max_height_ = std::max(h, max_height_);
     }
-    batch_[static_cast<size_t>(count++)] = BatchFrame{slot, media::kernel_view(frame.image), frame.media_time_s};
+    BatchFrame& b = batch_[static_cast<size_t>(count++)];
+    b = BatchFrame{slot, media::kernel_view(frame.image), frame.media_time_s};
+    m->batch_preview_size(w, h, b.preview_width, b.preview_height);
   }
   if (count == 0) return;
   const Status status = pipeline_->process(std::span<const BatchFrame>(batch_.data(), static_cast<size_t>(count)));
@@ -173,7 +175,9 @@ void GpuBatcher::run_batch(int taken) {
       const int slot = batch_[static_cast<size_t>(i)].slot;
       const std::span<const face::FaceResult> faces =
           status.is_ok() ? pipeline_->faces(slot) : std::span<const face::FaceResult>{};
-      members_[static_cast<size_t>(slot)]->publish_batch_result(frames_[static_cast<size_t>(slot)], faces, status);
+      const kernels::ImageView preview = status.is_ok() ? pipeline_->preview(slot) : kernels::ImageView{};
+      members_[static_cast<size_t>(slot)]->publish_batch_result(frames_[static_cast<size_t>(slot)], faces, status,
+                                                                preview);
     }
   });
   batches_.fetch_add(1, std::memory_order_relaxed);
@@ -205,10 +209,12 @@ class CudaBatchedPipeline final : public BatchedPipeline {
     if (frames.size() > frames_.size())
       return Status::error(StatusCode::kInvalidArgument, "GPU batcher: more frames than camera slots");
     for (size_t i = 0; i < frames.size(); ++i)
-      frames_[i] = face::cuda::CameraFrame{frames[i].slot, frames[i].image, frames[i].timestamp_s, nullptr};
+      frames_[i] = face::cuda::CameraFrame{frames[i].slot, frames[i].image, frames[i].timestamp_s, nullptr,
+                                           frames[i].preview_width, frames[i].preview_height};
     return pipeline_.process(std::span<const face::cuda::CameraFrame>(frames_.data(), frames.size()), /*video=*/true);
   }
   std::span<const face::FaceResult> faces(int slot) const override { return pipeline_.faces(slot); }
+  kernels::ImageView preview(int slot) const override { return pipeline_.preview(slot); }
   void reset_slot(int slot) override { pipeline_.reset_tracking(slot); }
   const char* device() const override { return "cuda"; }
 
@@ -234,6 +240,9 @@ std::unique_ptr<BatchedPipeline> make_cuda_batched_pipeline(const CameraConfig& 
   // setting of max_batch_size says.
   gc.max_batch = std::max(8, gpu.max_batch_size);
   gc.fp16 = gpu.enable_fp16;
+  // Previews downscaled on the GPU: per camera that is CPU work the batch would otherwise wait for.
+  gc.preview_width = gpu.preview_width;
+  gc.preview_height = gpu.preview_height;
   return std::make_unique<CudaBatchedPipeline>(gc);
 #else
   (void)camera, (void)gpu, (void)slots;

@@ -42,6 +42,7 @@ struct BatchFrame {
   int slot = 0;
   kernels::ImageView image;  // BGR, host memory
   double timestamp_s = 0;    // increasing per slot (tracking)
+  int preview_width = 0, preview_height = 0;  // a preview made with the batch (0: none)
 };
 
 // The seam between the batcher and what runs the batch: the CUDA face pipeline in a real GPU
@@ -58,6 +59,9 @@ class BatchedPipeline {
   virtual Status process(std::span<const BatchFrame> frames) = 0;
   // The faces of `slot` from its last process() call.
   virtual std::span<const face::FaceResult> faces(int slot) const = 0;
+  // The preview of `slot` from its last process() call, when the pipeline makes them (data ==
+  // nullptr: none; the camera then scales its own).
+  virtual kernels::ImageView preview(int slot) const { return {}; }
   // Forgets the slot's tracks and faces (its camera left; the next one starts fresh).
   virtual void reset_slot(int slot) = 0;
   virtual const char* device() const = 0;  // "cuda", or a fake's name
@@ -76,9 +80,14 @@ class BatchCamera {
   // The frame is now in flight (the supervisor's stuck detection reads the stamp). False: leave
   // this camera out of the batch (fault injection hung here and is now stopping).
   virtual bool begin_batch_frame(uint64_t now_ns) = 0;
-  // The batch is done: publish `faces` (status ok) or count the error; the frame is no longer in flight.
+  // The preview size this camera wants for a frame of width x height (0 x 0: none).
+  virtual void batch_preview_size(int width, int height, int& preview_width, int& preview_height) const {
+    preview_width = preview_height = 0;
+  }
+  // The batch is done: publish `faces` (status ok) or count the error; the frame is no longer in
+  // flight. `preview`: made by the pipeline (data == nullptr: the camera scales its own).
   virtual void publish_batch_result(const CapturedFrame& frame, std::span<const face::FaceResult> faces,
-                                    const Status& status) = 0;
+                                    const Status& status, const kernels::ImageView& preview) = 0;
 };
 
 // Which camera holds which slot: a pure bookkeeping class (the batcher guards it with its mutex).
@@ -161,6 +170,7 @@ class GpuBatcher {
 // The CUDA face pipeline behind the seam: one CudaFacePipeline on `device` with `slots` cameras,
 // VIDEO mode, max_batch = max([gpu] max_batch_size, 8), fp16 = enable_fp16, the detector and
 // max_faces of `camera`. Start-up code: throws facepipe::Error (also in a build without CUDA).
+// Previews of [gpu] preview_size are made on the GPU with the batch.
 std::unique_ptr<BatchedPipeline> make_cuda_batched_pipeline(const CameraConfig& camera, const GpuConfig& gpu,
                                                             int device, int slots);
 

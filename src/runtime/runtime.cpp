@@ -116,17 +116,28 @@ Status CameraWorker::run_pipeline(const CapturedFrame& frame) {
 }
 
 void CameraWorker::finish_frame(const CapturedFrame& frame, std::span<const face::FaceResult> faces,
-                                const Status& status) {
-  if (!status.is_ok() || !publish(frame, faces).is_ok()) stats_.errors.fetch_add(1, std::memory_order_relaxed);
+                                const Status& status, const kernels::ImageView* preview) {
+  if (!status.is_ok() || !publish(frame, faces, preview).is_ok()) stats_.errors.fetch_add(1, std::memory_order_relaxed);
   stats_.busy_since_ns.store(0, std::memory_order_relaxed);
   // The calling thread's count: this camera's pipeline thread, or (batched) the batcher thread
   // shared by all cameras of the GPU.
   stats_.heap_allocations.store(t_heap_allocations, std::memory_order_relaxed);
 }
 
-Status CameraWorker::publish(const CapturedFrame& frame, std::span<const face::FaceResult> faces) {
+void CameraWorker::batch_preview_size(int width, int height, int& preview_width, int& preview_height) const {
+  preview_width = preview_height = 0;
+  if (preview_max_w_ > 0 && config_.preview)
+    fit_preview_size(width, height, preview_max_w_, preview_max_h_, preview_width, preview_height);
+}
+
+Status CameraWorker::publish(const CapturedFrame& frame, std::span<const face::FaceResult> faces,
+                             const kernels::ImageView* preview) {
   media::ConstImageView preview_view{};
-  if (preview_max_w_ > 0 && config_.preview) {
+  if (preview && preview->data) {
+    // Made by the GPU pipeline with the batch (packed BGR).
+    preview_view = media::ConstImageView{preview->data, preview->width, preview->height,
+                                         static_cast<ptrdiff_t>(preview->row_stride), media::PixelFormat::kBGR8};
+  } else if (preview_max_w_ > 0 && config_.preview) {
     int pw = 0, ph = 0;
     fit_preview_size(frame.image.width(), frame.image.height(), preview_max_w_, preview_max_h_, pw, ph);
     if (preview_.width() != pw || preview_.height() != ph) preview_.reset(pw, ph, media::PixelFormat::kBGR8);

@@ -61,9 +61,10 @@ class CameraWorker final : public BatchCamera {
   FrameRing<CapturedFrame>& batch_ring() override { return ring_; }
   bool batch_takes_every_frame() const override { return !config_.realtime && !live_; }
   bool begin_batch_frame(uint64_t now_ns) override { return begin_frame(now_ns); }
+  void batch_preview_size(int width, int height, int& preview_width, int& preview_height) const override;
   void publish_batch_result(const CapturedFrame& frame, std::span<const face::FaceResult> faces,
-                            const Status& status) override {
-    finish_frame(frame, faces, status);
+                            const Status& status, const kernels::ImageView& preview) override {
+    finish_frame(frame, faces, status, &preview);
   }
 
   void pipeline_loop();
@@ -71,8 +72,10 @@ class CameraWorker final : public BatchCamera {
   // (false: fault injection hung here until stopped), run this camera's own pipeline, publish.
   bool begin_frame(uint64_t now_ns);
   Status run_pipeline(const CapturedFrame& frame);
-  void finish_frame(const CapturedFrame& frame, std::span<const face::FaceResult> faces, const Status& status);
-  Status publish(const CapturedFrame& frame, std::span<const face::FaceResult> faces);
+  // `preview`: one the pipeline made (may be null or empty: scaled here on the CPU).
+  void finish_frame(const CapturedFrame& frame, std::span<const face::FaceResult> faces, const Status& status,
+                    const kernels::ImageView* preview = nullptr);
+  Status publish(const CapturedFrame& frame, std::span<const face::FaceResult> faces, const kernels::ImageView* preview);
 
   CameraConfig config_;
   int device_ = kCpu;

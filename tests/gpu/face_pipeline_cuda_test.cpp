@@ -288,6 +288,46 @@ TEST(CudaFacePipeline, YuvAndBgrFramesGiveTheSameFaces) {
   EXPECT_LE(worst[2], 1e-4);  // packed BGR is the same pixels
 }
 
+// Previews made with the batch: the asked size, the picture's colours (mean per channel within a
+// level of the source's), none when not asked, an error when larger than configured.
+TEST(CudaFacePipeline, PreviewsComeBackWithTheResults) {
+  FACEPIPE_REQUIRE_CUDA();
+  const fs::path png = test::reference_dir() / "mediapipe" / "decoded" / "glasses_frontal.png";
+  FACEPIPE_REQUIRE_FILE(png);
+  const media::Image image = media::decode_image_file(png);
+  const kernels::ImageView view = media::kernel_view(image);
+  CudaFacePipelineConfig config = gpu_config(2, false);
+  config.max_width = std::max(config.max_width, view.width);
+  config.max_height = std::max(config.max_height, view.height);
+  config.preview_width = 960;
+  config.preview_height = 540;
+  CudaFacePipeline gpu(config);
+  const int pw = view.width / 2, ph = view.height / 2;
+  const CameraFrame frames[2] = {{0, view, 0.0, nullptr, pw, ph}, {1, view, 0.0, nullptr, 0, 0}};
+  const Status st = gpu.process(frames, false);
+  ASSERT_TRUE(st.is_ok()) << st.message();
+  const kernels::ImageView p = gpu.preview(0);
+  ASSERT_NE(p.data, nullptr);
+  EXPECT_EQ(p.width, pw);
+  EXPECT_EQ(p.height, ph);
+  EXPECT_EQ(p.order, kernels::ChannelOrder::kBGR);
+  EXPECT_EQ(gpu.preview(1).data, nullptr) << "camera 1 asked for none";
+  double src[3] = {0, 0, 0}, dst[3] = {0, 0, 0};
+  for (int y = 0; y < view.height; ++y)
+    for (int x = 0; x < view.width; ++x)
+      for (int c = 0; c < 3; ++c) src[c] += view.data[y * view.row_stride + x * 3 + c];  // RGB
+  for (int y = 0; y < ph; ++y)
+    for (int x = 0; x < pw; ++x)
+      for (int c = 0; c < 3; ++c) dst[2 - c] += p.data[y * p.row_stride + x * 3 + c];  // BGR
+  for (int c = 0; c < 3; ++c) {
+    const double a = src[c] / (view.width * view.height), b = dst[c] / (pw * ph);
+    std::printf("[gpu-pipeline] preview channel %d mean %.2f vs source %.2f\n", c, b, a);
+    EXPECT_NEAR(a, b, 1.0);
+  }
+  const CameraFrame too_big{0, view, 0.0, nullptr, 961, 540};
+  EXPECT_FALSE(gpu.process({&too_big, 1}, false).is_ok());
+}
+
 TEST(CudaFacePipeline, BadFramesAreErrorsNotCrashes) {
   FACEPIPE_REQUIRE_CUDA();
   FACEPIPE_REQUIRE_FILE(test::models_dir() / "face_landmarker.task");

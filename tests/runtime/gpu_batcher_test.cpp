@@ -56,6 +56,10 @@ class FakePipeline final : public BatchedPipeline {
       slot_masks[static_cast<size_t>(call)] = mask;
     }
     for (const BatchFrame& f : frames) {
+      // A "preview" whose first byte names the slot, of the size the camera asked for.
+      preview_w_[static_cast<size_t>(f.slot)] = f.preview_width;
+      preview_h_[static_cast<size_t>(f.slot)] = f.preview_height;
+      preview_px_[static_cast<size_t>(f.slot)] = static_cast<uint8_t>(f.slot);
       if (f.image.width > width_ || f.image.height > height_) too_large.fetch_add(1);
       FaceResult& face = faces_[static_cast<size_t>(f.slot)];
       face.id = 1000 * f.slot + static_cast<int>(f.timestamp_s);
@@ -67,6 +71,11 @@ class FakePipeline final : public BatchedPipeline {
   std::span<const face::FaceResult> faces(int slot) const override {
     return {&faces_[static_cast<size_t>(slot)], has_face_[static_cast<size_t>(slot)] ? 1u : 0u};
   }
+  kernels::ImageView preview(int slot) const override {
+    const auto i = static_cast<size_t>(slot);
+    if (preview_w_[i] <= 0) return {};
+    return kernels::ImageView{&preview_px_[i], preview_w_[i], preview_h_[i], preview_w_[i] * 3, 3, kernels::ChannelOrder::kBGR};
+  }
   void reset_slot(int slot) override {
     has_face_[static_cast<size_t>(slot)] = false;
     resets[static_cast<size_t>(slot)].fetch_add(1);
@@ -77,6 +86,8 @@ class FakePipeline final : public BatchedPipeline {
   std::array<int, kMaxCalls> sizes{};
   std::array<uint32_t, kMaxCalls> slot_masks{};
   std::array<std::atomic<int>, kSlots> resets{};
+  std::array<int, kSlots> preview_w_{}, preview_h_{};
+  std::array<uint8_t, kSlots> preview_px_{};
 
  private:
   using FaceResult = face::FaceResult;
@@ -104,9 +115,15 @@ class FakeCamera final : public BatchCamera {
     busy_since_ns.store(now_ns);
     return true;
   }
+  void batch_preview_size(int width, int height, int& pw, int& ph) const override {
+    pw = width / 2;
+    ph = height / 2;
+  }
   void publish_batch_result(const CapturedFrame& frame, std::span<const face::FaceResult> faces,
-                            const Status& status) override {
+                            const Status& status, const kernels::ImageView& preview) override {
     if (!status.is_ok()) errors.fetch_add(1);
+    preview_first_byte.store(preview.data ? preview.data[0] : -1);
+    preview_width.store(preview.width);
     last_sequence.store(frame.sequence);
     last_face_id.store(faces.empty() ? -1 : faces[0].id);
     busy_since_ns.store(0);
@@ -116,7 +133,7 @@ class FakeCamera final : public BatchCamera {
   CameraConfig config;  // detector / max_faces: the defaults, as the batcher's key below
   FrameRing<CapturedFrame> ring{8};
   std::atomic<uint64_t> busy_since_ns{0}, last_sequence{0}, published{0}, errors{0};
-  std::atomic<int> last_face_id{-1};
+  std::atomic<int> last_face_id{-1}, preview_first_byte{-2}, preview_width{0};
 
  private:
   bool every_frame_;
@@ -219,6 +236,11 @@ TEST(GpuBatcher, NewestFramePerCameraOneCallFacesRoutedInFlightStamped) {
   EXPECT_EQ(b.last_face_id.load(), 1000 * sb + 7);
   EXPECT_EQ(c.last_face_id.load(), 1000 * sc + 1);
   EXPECT_EQ(c.published.load(), 1u);
+  // Each camera gets the preview made for its own slot, at the size it asked for.
+  EXPECT_EQ(a.preview_first_byte.load(), sa);
+  EXPECT_EQ(b.preview_first_byte.load(), sb);
+  EXPECT_EQ(c.preview_first_byte.load(), sc);
+  EXPECT_EQ(a.preview_width.load(), 32) << "half of the 64-pixel frame, as the camera asked";
   EXPECT_EQ(a.busy_since_ns.load() + b.busy_since_ns.load() + c.busy_since_ns.load(), 0u);
   EXPECT_EQ(p.too_large.load(), 0) << "frame capacity is ensured before the call";
   for (const int slot : {sa, sb, sc}) fx.batcher->remove(slot);

@@ -229,6 +229,9 @@ struct CudaFacePipeline::Impl {
   size_t frame_bytes = 0;
   DeviceBuffer raw_staging;    // cameras x raw_bytes: frames in their own format before conversion
   size_t raw_bytes = 0;
+  DeviceBuffer previews;       // cameras x preview_bytes (BGR), when previews are on
+  PinnedBuffer h_previews;
+  size_t preview_bytes = 0;
   DeviceBuffer det_crops;      // cameras WarpCrop: BlazeFace letterboxes as one batched warp
   DeviceBuffer det_params;     // per camera: RetinaFace 2 floats (scale x, y), BlazeFace 4 (region)
   DeviceBuffer det_workspace;
@@ -259,6 +262,7 @@ struct CudaFacePipeline::Impl {
     int first_job = 0, num_jobs = 0;
     DeviceImageView image;  // this call's frame on the device
     int width = 0, height = 0;
+    int preview_width = 0, preview_height = 0;  // of this call's preview (0: none)
   };
   std::vector<Camera> cams;
   std::vector<Job> jobs;
@@ -273,6 +277,7 @@ struct CudaFacePipeline::Impl {
   Status run(std::span<const CameraFrame> frames, bool video);
   Status upload(std::span<const CameraFrame> frames);
   Status upload_raw(const HostFrame& frame, size_t camera, uint8_t* dst);
+  Status make_previews(std::span<const CameraFrame> frames);
   Status detect();
   Status landmarks_and_blendshapes();
   void finish_image(Camera& cam);
@@ -328,6 +333,11 @@ CudaFacePipeline::Impl::Impl(const CudaFacePipelineConfig& c)
   frames = DeviceBuffer(frame_bytes * cams_n);
   raw_bytes = raw_frame_bytes(config.max_width, config.max_height);
   raw_staging = DeviceBuffer(raw_bytes * cams_n);
+  if (config.preview_width > 0 && config.preview_height > 0) {
+    preview_bytes = static_cast<size_t>(config.preview_width) * static_cast<size_t>(config.preview_height) * 3;
+    previews = DeviceBuffer(preview_bytes * cams_n);
+    h_previews = PinnedBuffer(preview_bytes * cams_n);
+  }
   det_crops = DeviceBuffer(cams_n * sizeof(WarpCrop));
   h_det_crops = PinnedBuffer(det_crops.bytes());
   det_params = DeviceBuffer(cams_n * 4 * sizeof(float));
@@ -434,6 +444,28 @@ Status CudaFacePipeline::Impl::upload(std::span<const CameraFrame> frames_in) {
     cam.image = DeviceImageView::packed(dst, f.width, f.height, 3, f.order);
     cam.width = f.width;
     cam.height = f.height;
+  }
+  return Status::ok();
+}
+
+// Previews asked for by this call's frames: downscaled on the GPU, copied back with the results
+// (the final synchronization of the call covers the copy).
+Status CudaFacePipeline::Impl::make_previews(std::span<const CameraFrame> frames_in) {
+  for (const CameraFrame& f : frames_in) {
+    Camera& cam = cams[static_cast<size_t>(f.camera)];
+    cam.preview_width = cam.preview_height = 0;
+    if (f.preview_width <= 0 || f.preview_height <= 0) continue;
+    if (f.preview_width > config.preview_width || f.preview_height > config.preview_height)
+      return Status::error(StatusCode::kInvalidArgument, "GPU face pipeline: preview larger than the configured maximum");
+    const size_t offset = static_cast<size_t>(f.camera) * preview_bytes;
+    const int64_t stride = static_cast<int64_t>(f.preview_width) * 3;
+    FACEPIPE_RETURN_IF_ERROR(kernels::cuda::preview_downscale_cuda(cam.image, f.preview_width, f.preview_height,
+                                                                   previews.as<uint8_t>() + offset, stride, stream.get()));
+    FACEPIPE_CUDA_RETURN(cudaMemcpyAsync(h_previews.as<uint8_t>() + offset, previews.as<uint8_t>() + offset,
+                                         static_cast<size_t>(stride) * static_cast<size_t>(f.preview_height),
+                                         cudaMemcpyDeviceToHost, stream.get()));
+    cam.preview_width = f.preview_width;
+    cam.preview_height = f.preview_height;
   }
   return Status::ok();
 }
@@ -712,6 +744,7 @@ Status CudaFacePipeline::Impl::run(std::span<const CameraFrame> frames_in, bool 
 
   FACEPIPE_CUDA_RETURN(cudaEventRecord(ev_start.get(), stream.get()));
   FACEPIPE_RETURN_IF_ERROR(upload(frames_in));
+  FACEPIPE_RETURN_IF_ERROR(make_previews(frames_in));
   FACEPIPE_CUDA_RETURN(cudaEventRecord(ev_uploaded.get(), stream.get()));
 
   double host_ms = 0;
@@ -834,6 +867,14 @@ std::span<const FaceResult> CudaFacePipeline::faces(int camera) const {
 
 std::span<const Detection> CudaFacePipeline::detections(int camera) const {
   return impl_->cams.at(static_cast<size_t>(camera)).detections;
+}
+
+kernels::ImageView CudaFacePipeline::preview(int camera) const {
+  const auto& cam = impl_->cams.at(static_cast<size_t>(camera));
+  if (cam.preview_width <= 0) return {};
+  return kernels::ImageView{impl_->h_previews.as<uint8_t>() + static_cast<size_t>(camera) * impl_->preview_bytes,
+                            cam.preview_width, cam.preview_height, static_cast<int64_t>(cam.preview_width) * 3, 3,
+                            kernels::ChannelOrder::kBGR};
 }
 
 const CudaStageTimes& CudaFacePipeline::stage_times() const { return impl_->times; }

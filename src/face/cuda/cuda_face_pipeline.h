@@ -33,6 +33,9 @@ struct CudaFacePipelineConfig {
   int max_height = 1080;
   int max_batch = 64;        // faces per landmark / blendshape launch (more are run in chunks)
   bool fp16 = true;          // f16 storage for the detector and landmark networks
+  // Largest preview a frame may ask for (CameraFrame::preview_*): downscaled on the GPU and copied
+  // back with the results (0 x 0: previews off, no buffers).
+  int preview_width = 0, preview_height = 0;
   // RetinaFace: the network input is detection_size on the long side of max_width x max_height;
   // smaller or differently shaped frames are resized into its top-left corner.
 };
@@ -66,6 +69,9 @@ struct CameraFrame {
   kernels::ImageView image;   // RGB or BGR, host memory (pinned uploads fastest)
   double timestamp_s = 0;     // VIDEO mode: increasing per camera
   const HostFrame* raw = nullptr;  // when set: this frame instead of `image`
+  // A downscaled BGR copy of the frame made on the GPU (0: none; at most the configured preview
+  // size): preview(camera) after the call.
+  int preview_width = 0, preview_height = 0;
 };
 
 class CudaFacePipeline {
@@ -93,6 +99,9 @@ class CudaFacePipeline {
   int cameras() const;
   std::span<const FaceResult> faces(int camera) const;
   std::span<const Detection> detections(int camera) const;  // of the last detector run on it
+  // The camera's preview (packed BGR, host memory) from its last call; data == nullptr when that
+  // call asked for none.
+  kernels::ImageView preview(int camera) const;
   const CudaStageTimes& stage_times() const;
   int landmark_count() const;
   bool has_blendshapes() const;
