@@ -176,7 +176,8 @@ class Worker {
       if (started.batched())
         how = " (batched CUDA face pipeline, slot " + std::to_string(started.batch_slot()) + ")";
       else if (device == "cuda")
-        how = batcher_ ? " (own CUDA face pipeline: detector or max_faces differ from the batch)" : " (CUDA face pipeline)";
+        how = batcher_ ? " (own CUDA face pipeline: detector or max_faces differ from the batch, or its slots are taken)"
+                       : " (CUDA face pipeline)";
       else
         how = " (simulated GPU: CPU face pipeline)";
       log("camera '" + c.id + "' started (" + c.source + ")" + (options_.gpu >= 0 ? " on GPU " + std::to_string(options_.gpu) + how : ""));
@@ -196,12 +197,16 @@ class Worker {
 #endif
     if (!use_gpu_batcher(options_.gpu, cuda_devices, config_.gpu)) return nullptr;
     if (!batcher_) {
-      batcher_ = std::make_unique<GpuBatcher>(
-          make_cuda_batched_pipeline(c, config_.gpu, options_.gpu, static_cast<int>(kMaxCamerasPerWorker)), batch_key(c));
+      // Slots for the cameras configured now, with room to grow by reloads (a power of two, 8 to
+      // the worker's limit): every slot holds a 1080p frame buffer, YUV staging and a preview on
+      // the GPU. Cameras beyond it get a pipeline of their own.
+      int slots = 8;
+      while (slots < static_cast<int>(config_.cameras.size()) && slots < static_cast<int>(kMaxCamerasPerWorker)) slots *= 2;
+      batcher_ = std::make_unique<GpuBatcher>(make_cuda_batched_pipeline(c, config_.gpu, options_.gpu, slots), batch_key(c));
       log("GPU batcher on GPU " + std::to_string(options_.gpu) + ": " + std::to_string(batcher_->capacity()) +
           " camera slots, detector '" + c.detector + "', max_faces " + std::to_string(c.max_faces));
     }
-    return batcher_->accepts(c) ? batcher_.get() : nullptr;
+    return batcher_->accepts(c) && batcher_->cameras() < batcher_->capacity() ? batcher_.get() : nullptr;
   }
   CameraWorker* find(const std::string& id) {
     for (Running& r : cameras_)
