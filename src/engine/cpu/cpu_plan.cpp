@@ -94,22 +94,10 @@ std::unique_ptr<CpuPlan> CpuPlan::create(std::shared_ptr<const Graph> graph, std
   return plan;
 }
 
-const std::string& CpuPlan::input_name(int i) const { return graph_->tensor(graph_->inputs.at(static_cast<size_t>(i))).name; }
-const std::string& CpuPlan::output_name(int i) const {
-  return graph_->tensor(graph_->outputs.at(static_cast<size_t>(i))).name;
-}
-
-int CpuPlan::find_input(std::string_view name) const {
-  for (int i = 0; i < num_inputs(); ++i)
-    if (input_name(i) == name) return i;
-  return -1;
-}
-
-int CpuPlan::find_output(std::string_view name) const {
-  for (int i = 0; i < num_outputs(); ++i)
-    if (output_name(i) == name) return i;
-  return -1;
-}
+const std::string& CpuPlan::input_name(int i) const { return graph_->input_name(i); }
+const std::string& CpuPlan::output_name(int i) const { return graph_->output_name(i); }
+int CpuPlan::find_input(std::string_view name) const { return graph_->find_input(name); }
+int CpuPlan::find_output(std::string_view name) const { return graph_->find_output(name); }
 
 Status CpuPlan::run() {
   failed_op_ = -1;

@@ -394,22 +394,10 @@ Status CudaPlan::copy_output_to_host(int i, void* host, size_t bytes) {
   return Status::ok();
 }
 
-const std::string& CudaPlan::input_name(int i) const { return graph_->tensor(graph_->inputs.at(static_cast<size_t>(i))).name; }
-const std::string& CudaPlan::output_name(int i) const {
-  return graph_->tensor(graph_->outputs.at(static_cast<size_t>(i))).name;
-}
-
-int CudaPlan::find_input(std::string_view name) const {
-  for (int i = 0; i < num_inputs(); ++i)
-    if (input_name(i) == name) return i;
-  return -1;
-}
-
-int CudaPlan::find_output(std::string_view name) const {
-  for (int i = 0; i < num_outputs(); ++i)
-    if (output_name(i) == name) return i;
-  return -1;
-}
+const std::string& CudaPlan::input_name(int i) const { return graph_->input_name(i); }
+const std::string& CudaPlan::output_name(int i) const { return graph_->output_name(i); }
+int CudaPlan::find_input(std::string_view name) const { return graph_->find_input(name); }
+int CudaPlan::find_output(std::string_view name) const { return graph_->find_output(name); }
 
 std::string CudaPlan::failed_op() const {
   if (failed_op_ < 0) return "(graph launch)";

@@ -70,4 +70,16 @@ void Graph::validate() const {
   }
 }
 
+int Graph::find_input(std::string_view name) const {
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (tensor(inputs[i]).name == name) return static_cast<int>(i);
+  return -1;
+}
+
+int Graph::find_output(std::string_view name) const {
+  for (size_t i = 0; i < outputs.size(); ++i)
+    if (tensor(outputs[i]).name == name) return static_cast<int>(i);
+  return -1;
+}
+
 }  // namespace facepipe::engine

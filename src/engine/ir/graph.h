@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/aligned_buffer.h"
@@ -51,6 +52,12 @@ struct Graph {
     return constants.at(static_cast<size_t>(tensor(id).constant)).data;
   }
   template <typename T> const T* constant_as(int32_t id) const { return constant_data(id).as<T>(); }
+
+  // Names of the graph's inputs and outputs, and the index of one by name (-1: none).
+  const std::string& input_name(int i) const { return tensor(inputs.at(static_cast<size_t>(i))).name; }
+  const std::string& output_name(int i) const { return tensor(outputs.at(static_cast<size_t>(i))).name; }
+  int find_input(std::string_view name) const;
+  int find_output(std::string_view name) const;
 
   // Number of parameters: elements of all constant float tensors (f32/f16).
   int64_t parameter_count() const;
