@@ -10,6 +10,7 @@
 
 #include "engine/cuda/ops/common.cuh"
 #include "engine/cuda/ops/conv_params.h"
+#include "engine/cuda/ops/window_geometry.h"
 #include "engine/cuda/ops/ops.h"
 #include "engine/plan/shape_inference.h"
 
@@ -310,22 +311,7 @@ std::unique_ptr<CudaKernel> make_conv_kernel(const KernelArgs& args) {
     const ConvAttrs& a = op.as<ConvAttrs>();
     act = a.activation;
     alpha = a.activation_alpha;
-    const Padding pad = resolve_padding(a.padding, x.shape[1], x.shape[2], static_cast<int32_t>(w.shape[1]),
-                                        static_cast<int32_t>(w.shape[2]), a.stride_h, a.stride_w, a.dilation_h,
-                                        a.dilation_w);
-    p.H = static_cast<int>(x.shape[1]);
-    p.W = static_cast<int>(x.shape[2]);
-    p.C = static_cast<int>(x.shape[3]);
-    p.OH = static_cast<int>(y.shape[1]);
-    p.OW = static_cast<int>(y.shape[2]);
-    p.OC = static_cast<int>(y.shape[3]);
-    p.KW = static_cast<int>(w.shape[2]);
-    p.SH = a.stride_h;
-    p.SW = a.stride_w;
-    p.DH = a.dilation_h;
-    p.DW = a.dilation_w;
-    p.PT = static_cast<int>(pad.top);
-    p.PL = static_cast<int>(pad.left);
+    const Padding pad = set_window_geometry(p, a, x, w, y);
     p.groups = a.groups;
     p.ICg = static_cast<int>(w.shape[3]);
     p.OCg = p.OC / a.groups;

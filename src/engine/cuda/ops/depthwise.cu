@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "engine/cuda/ops/common.cuh"
-#include "engine/plan/shape_inference.h"
+#include "engine/cuda/ops/window_geometry.h"
 
 namespace facepipe::engine::cuda {
 
@@ -106,23 +106,7 @@ std::unique_ptr<CudaKernel> make_depthwise_kernel(const KernelArgs& args) {
   p.w = w.data;
   p.y = y.data;
   p.storage = x.dtype;
-  const Padding pad = resolve_padding(a.padding, x.shape[1], x.shape[2], static_cast<int32_t>(w.shape[1]),
-                                      static_cast<int32_t>(w.shape[2]), a.stride_h, a.stride_w, a.dilation_h,
-                                      a.dilation_w);
-  p.H = static_cast<int>(x.shape[1]);
-  p.W = static_cast<int>(x.shape[2]);
-  p.C = static_cast<int>(x.shape[3]);
-  p.OH = static_cast<int>(y.shape[1]);
-  p.OW = static_cast<int>(y.shape[2]);
-  p.OC = static_cast<int>(y.shape[3]);
-  p.KH = static_cast<int>(w.shape[1]);
-  p.KW = static_cast<int>(w.shape[2]);
-  p.SH = a.stride_h;
-  p.SW = a.stride_w;
-  p.DH = a.dilation_h;
-  p.DW = a.dilation_w;
-  p.PT = static_cast<int>(pad.top);
-  p.PL = static_cast<int>(pad.left);
+  set_window_geometry(p, a, x, w, y);
   p.multiplier = a.depth_multiplier;
   p.total = static_cast<int>(y.num_elements());
   p.rows = static_cast<int>(y.shape[0] * y.shape[1]);
