@@ -152,16 +152,12 @@ void GpuBatcher::run_batch(int taken) {
       continue;
     }
     const int w = frame.image.width(), h = frame.image.height();
-    if (w > max_width_ || h > max_height_) {
-      // Grows the pipeline's frame buffers: allocates, but only on the first frames of a larger
-      // size, and here, between two process() calls, where it cannot race with one.
-      const Status grown = pipeline_->ensure_frame_capacity(std::max(w, max_width_), std::max(h, max_height_));
-      if (!grown.is_ok()) {
-        m->publish_batch_result(frame, {}, grown, {});
-        continue;
-      }
-      max_width_ = std::max(w, max_width_);
-      max_height_ = std::max(h, max_height_);
+    // Grows the pipeline's frame buffers on the first frame of a larger size (allocates), here,
+    // between two process() calls, where it cannot race with one; a no-op while frames fit.
+    const Status grown = pipeline_->ensure_frame_capacity(w, h);
+    if (!grown.is_ok()) {
+      m->publish_batch_result(frame, {}, grown, {});
+      continue;
     }
     BatchFrame& b = batch_[static_cast<size_t>(count++)];
     b = BatchFrame{slot, media::kernel_view(frame.image), frame.media_time_s};
@@ -192,19 +188,9 @@ namespace {
 class CudaBatchedPipeline final : public BatchedPipeline {
  public:
   explicit CudaBatchedPipeline(const face::cuda::CudaFacePipelineConfig& c)
-      : pipeline_(c), frames_(static_cast<size_t>(c.cameras)), width_(c.max_width), height_(c.max_height) {}
+      : pipeline_(c), frames_(static_cast<size_t>(c.cameras)) {}
   int capacity() const override { return pipeline_.cameras(); }
-  Status ensure_frame_capacity(int width, int height) override {
-    if (width <= width_ && height <= height_) return Status::ok();
-    try {
-      pipeline_.ensure_frame_capacity(std::max(width, width_), std::max(height, height_));
-    } catch (const std::exception&) {
-      return Status::error(StatusCode::kInternal, "GPU face pipeline: no device memory for a larger frame");
-    }
-    width_ = std::max(width, width_);
-    height_ = std::max(height, height_);
-    return Status::ok();
-  }
+  Status ensure_frame_capacity(int width, int height) override { return pipeline_.grow_frame_capacity(width, height); }
   Status process(std::span<const BatchFrame> frames) override {
     if (frames.size() > frames_.size())
       return Status::error(StatusCode::kInvalidArgument, "GPU batcher: more frames than camera slots");
@@ -221,7 +207,6 @@ class CudaBatchedPipeline final : public BatchedPipeline {
  private:
   face::cuda::CudaFacePipeline pipeline_;
   std::vector<face::cuda::CameraFrame> frames_;  // sized once: no allocation per batch
-  int width_, height_;
 };
 
 }  // namespace

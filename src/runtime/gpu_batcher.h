@@ -157,7 +157,6 @@ class GpuBatcher {
   std::vector<CapturedFrame> frames_;  // by slot: the frame taken from its ring (buffers recycled)
   std::vector<int> taken_;             // slots with a frame this batch
   std::vector<BatchFrame> batch_;
-  int max_width_ = 0, max_height_ = 0;
   // Publishing (preview downscale + shared-memory copy, CPU work per camera) runs on these threads:
   // done one camera after another on the batcher thread it would cap all cameras at the rate one
   // core can publish them.

@@ -41,15 +41,7 @@ class CudaCameraPipeline final : public CameraPipeline {
   explicit CudaCameraPipeline(const face::cuda::CudaFacePipelineConfig& c) : pipeline_(c) {}
   Status process_frame(const kernels::ImageView& image, double timestamp_s) override {
     // A camera whose frames grow (a stream changing resolution) re-allocates once, off the steady state.
-    if (image.width > width_ || image.height > height_) {
-      try {
-        pipeline_.ensure_frame_capacity(image.width, image.height);
-      } catch (const std::exception&) {
-        return Status::error(StatusCode::kInternal, "GPU face pipeline: no device memory for a larger frame");
-      }
-      width_ = std::max(width_, image.width);
-      height_ = std::max(height_, image.height);
-    }
+    FACEPIPE_RETURN_IF_ERROR(pipeline_.grow_frame_capacity(image.width, image.height));
     return pipeline_.process_frames({&image, 1}, {&timestamp_s, 1});
   }
   std::span<const face::FaceResult> faces() const override { return pipeline_.faces(0); }
@@ -57,7 +49,6 @@ class CudaCameraPipeline final : public CameraPipeline {
 
  private:
   face::cuda::CudaFacePipeline pipeline_;
-  int width_ = 1920, height_ = 1080;
 };
 #endif
 

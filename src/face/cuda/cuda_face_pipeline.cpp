@@ -845,6 +845,16 @@ Status CudaFacePipeline::process(std::span<const CameraFrame> frames, bool video
 
 void CudaFacePipeline::ensure_frame_capacity(int width, int height) { impl_->ensure_frame_capacity(width, height); }
 
+Status CudaFacePipeline::grow_frame_capacity(int width, int height) {
+  if (width <= impl_->config.max_width && height <= impl_->config.max_height) return Status::ok();
+  try {
+    impl_->ensure_frame_capacity(width, height);
+  } catch (const std::exception&) {
+    return Status::error(StatusCode::kInternal, "GPU face pipeline: no device memory for a larger frame");
+  }
+  return Status::ok();
+}
+
 void CudaFacePipeline::reset_tracking() {
   for (auto& cam : impl_->cams) cam.tracker->reset();
 }

@@ -95,6 +95,9 @@ class CudaFacePipeline {
   void reset_tracking(int camera);
   // Start-up code (allocates, may re-plan RetinaFace; throws): room for frames up to width x height.
   void ensure_frame_capacity(int width, int height);
+  // The frame path's form: nothing to do (no allocation) while frames fit; a larger frame grows the
+  // buffers once, and a failure (device memory) comes back as a Status.
+  Status grow_frame_capacity(int width, int height);
 
   int cameras() const;
   std::span<const FaceResult> faces(int camera) const;
