@@ -1,4 +1,6 @@
 // Dispatch from op type to the op family's entry point, and the entry points' shared checks.
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 
 #include "engine/cuda/cuda_kernel.h"
@@ -12,6 +14,14 @@ void require_int32_elements(const Op& op, int64_t n) {
 
 void unsupported(const Op& op, const std::string& what) {
   throw Error("CUDA backend: op '" + op.name + "' (" + std::string(op_type_name(op.type)) + "): " + what);
+}
+
+bool programmatic_launch_enabled() {
+  static const bool enabled = [] {
+    const char* v = std::getenv("FACEPIPE_CUDA_PDL");
+    return v == nullptr || std::strcmp(v, "0") != 0;
+  }();
+  return enabled;
 }
 
 bool is_float_storage(DType d) { return d == DType::kF32 || d == DType::kF16; }

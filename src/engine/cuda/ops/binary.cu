@@ -61,6 +61,7 @@ __device__ __forceinline__ I apply_int(BinOp op, I x, I y) {
 
 template <typename T>
 __global__ void binary_kernel(const BinaryParams p) {
+  await_inputs();
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= p.total) return;
   int ia = 0, ib = 0, rest = i;
@@ -85,10 +86,10 @@ Status launch_binary(const BinaryParams& p, cudaStream_t stream) {
   constexpr int kThreads = 256;
   const unsigned grid = grid_for(p.total, kThreads);
   switch (p.dtype) {
-    case DType::kF32: binary_kernel<float><<<grid, kThreads, 0, stream>>>(p); break;
-    case DType::kF16: binary_kernel<__half><<<grid, kThreads, 0, stream>>>(p); break;
-    case DType::kI32: binary_kernel<int32_t><<<grid, kThreads, 0, stream>>>(p); break;
-    case DType::kI64: binary_kernel<int64_t><<<grid, kThreads, 0, stream>>>(p); break;
+    case DType::kF32: launch(binary_kernel<float>, grid, kThreads, stream, p); break;
+    case DType::kF16: launch(binary_kernel<__half>, grid, kThreads, stream, p); break;
+    case DType::kI32: launch(binary_kernel<int32_t>, grid, kThreads, stream, p); break;
+    case DType::kI64: launch(binary_kernel<int64_t>, grid, kThreads, stream, p); break;
     default: return Status::error(StatusCode::kUnsupported, "binary op dtype");
   }
   return launch_status();

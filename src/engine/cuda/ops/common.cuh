@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "common/status.h"
 #include "engine/ir/op.h"
@@ -47,6 +48,40 @@ __device__ __forceinline__ float apply_epilogue(const Epilogue& e, float v, int 
   }
   if (e.prelu2 && v < 0.f) v *= e.prelu2[c];
   return v;
+}
+
+// Programmatic dependent launch (sm_90+). Engine kernels are launched with `launch()`, which lets
+// the next kernel of the stream (or of the captured graph) be scheduled while this one drains, so
+// the per-kernel launch gap (2-3 us a node, most of a batch-1 network's time) overlaps the tail
+// of the previous kernel. The price is that a kernel may start before its inputs exist:
+// await_inputs() must be the first statement of every engine kernel, before any early return
+// (a thread that exits without waiting would let the grid complete, and the kernel after it
+// start, while the producer still runs). No-op on older GPUs and without the launch attribute.
+__device__ __forceinline__ void await_inputs() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+
+// FACEPIPE_CUDA_PDL=0 turns programmatic launches off (for A/B timing); read once.
+bool programmatic_launch_enabled();
+
+// kernel<<<grid, block, 0, stream>>>(args...) with the programmatic-serialization attribute.
+// Errors surface through cudaGetLastError() like a <<<>>> launch (see launch_status()).
+template <typename... Params, typename... Args>
+void launch(void (*kernel)(Params...), dim3 grid, dim3 block, cudaStream_t stream, Args&&... args) {
+  cudaLaunchAttribute attribute[1];
+  attribute[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attribute[0].val.programmaticStreamSerializationAllowed = 1;
+  cudaLaunchConfig_t config = {};
+  config.gridDim = grid;
+  config.blockDim = block;
+  config.dynamicSmemBytes = 0;
+  config.stream = stream;
+  config.attrs = attribute;
+  config.numAttrs = programmatic_launch_enabled() ? 1 : 0;
+  (void)cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...);
 }
 
 inline unsigned grid_for(int64_t n, int threads) {

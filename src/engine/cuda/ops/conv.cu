@@ -24,6 +24,7 @@ constexpr int kBK = 16;
 
 template <typename T, int BN, int BM, bool kPointwise>
 __global__ void __launch_bounds__(BM * BN / 16) conv_igemm_kernel(const ConvParams p) {
+  await_inputs();
   constexpr int kThreads = BM * BN / 16;  // 4x4 outputs per thread
   constexpr int TN = BN / 4;              // threads along N
   constexpr int kRowStep = kThreads / kBK;  // rows (A) / columns (B) one pass of loads covers
@@ -144,6 +145,7 @@ constexpr int kDirectThreads = 128;
 
 template <typename T, int OCB>
 __global__ void __launch_bounds__(kDirectThreads) conv_direct_kernel(const ConvParams p) {
+  await_inputs();
   __shared__ float ws[kDirectMaxK * OCB];
   const T* __restrict__ w = static_cast<const T*>(p.w);
   for (int i = threadIdx.x; i < p.K * p.OC; i += kDirectThreads) {
@@ -187,9 +189,9 @@ __global__ void __launch_bounds__(kDirectThreads) conv_direct_kernel(const ConvP
 template <typename T>
 void launch_direct(const ConvParams& p, cudaStream_t stream) {
   const unsigned grid = grid_for(p.M, kDirectThreads);
-  if (p.OC <= 8) conv_direct_kernel<T, 8><<<grid, kDirectThreads, 0, stream>>>(p);
-  else if (p.OC <= 16) conv_direct_kernel<T, 16><<<grid, kDirectThreads, 0, stream>>>(p);
-  else conv_direct_kernel<T, 32><<<grid, kDirectThreads, 0, stream>>>(p);
+  if (p.OC <= 8) launch(conv_direct_kernel<T, 8>, grid, kDirectThreads, stream, p);
+  else if (p.OC <= 16) launch(conv_direct_kernel<T, 16>, grid, kDirectThreads, stream, p);
+  else launch(conv_direct_kernel<T, 32>, grid, kDirectThreads, stream, p);
 }
 
 template <typename T, int BN, int BM>
@@ -197,9 +199,9 @@ void launch_tile(const ConvParams& p, cudaStream_t stream) {
   const dim3 grid((p.M + BM - 1) / BM, (p.OCg + BN - 1) / BN, p.groups);
   constexpr int threads = BM * BN / 16;
   if (p.pointwise) {
-    conv_igemm_kernel<T, BN, BM, true><<<grid, threads, 0, stream>>>(p);
+    launch(conv_igemm_kernel<T, BN, BM, true>, grid, threads, stream, p);
   } else {
-    conv_igemm_kernel<T, BN, BM, false><<<grid, threads, 0, stream>>>(p);
+    launch(conv_igemm_kernel<T, BN, BM, false>, grid, threads, stream, p);
   }
 }
 

@@ -23,6 +23,7 @@ struct alignas(16) Half8 {
 
 template <bool kPointwise>
 __global__ void __launch_bounds__(kThreads) conv_wmma_kernel(const ConvParams p) {
+  await_inputs();
   using namespace nvcuda;
   __shared__ __align__(32) __half As[kBM][kBK + kPad];
   __shared__ __align__(32) __half Bs[kBN][kBK + kPad];
@@ -135,8 +136,8 @@ __global__ void __launch_bounds__(kThreads) conv_wmma_kernel(const ConvParams p)
 
 void launch_conv_wmma(const ConvParams& p, cudaStream_t stream) {
   const dim3 grid((p.M + kBM - 1) / kBM, (p.OCg + kBN - 1) / kBN, p.groups);
-  if (p.pointwise) conv_wmma_kernel<true><<<grid, kThreads, 0, stream>>>(p);
-  else conv_wmma_kernel<false><<<grid, kThreads, 0, stream>>>(p);
+  if (p.pointwise) launch(conv_wmma_kernel<true>, grid, kThreads, stream, p);
+  else launch(conv_wmma_kernel<false>, grid, kThreads, stream, p);
 }
 
 }  // namespace facepipe::engine::cuda

@@ -32,6 +32,7 @@ constexpr int kVX = 4;
 
 template <typename T, int KS>
 __global__ void depthwise_kernel(const DwParams p) {
+  await_inputs();
   const int idx = blockIdx.x * blockDim.x + threadIdx.x;
   const int groups = (p.OW + kVX - 1) / kVX;
   if (idx >= groups * p.OC) return;
@@ -76,9 +77,9 @@ void launch_typed(const DwParams& p, cudaStream_t stream) {
   constexpr int kThreads = 256;
   const int64_t per_row = static_cast<int64_t>((p.OW + kVX - 1) / kVX) * p.OC;
   const dim3 grid(grid_for(per_row, kThreads), static_cast<unsigned>(std::min(p.rows, 65535)));
-  if (p.KH == 3 && p.KW == 3) depthwise_kernel<T, 3><<<grid, kThreads, 0, stream>>>(p);
-  else if (p.KH == 5 && p.KW == 5) depthwise_kernel<T, 5><<<grid, kThreads, 0, stream>>>(p);
-  else depthwise_kernel<T, 0><<<grid, kThreads, 0, stream>>>(p);
+  if (p.KH == 3 && p.KW == 3) launch(depthwise_kernel<T, 3>, grid, kThreads, stream, p);
+  else if (p.KH == 5 && p.KW == 5) launch(depthwise_kernel<T, 5>, grid, kThreads, stream, p);
+  else launch(depthwise_kernel<T, 0>, grid, kThreads, stream, p);
 }
 
 Status launch_depthwise(const DwParams& p, cudaStream_t stream) {

@@ -34,6 +34,7 @@ struct StridedParams {
 
 template <typename E>
 __global__ void strided_kernel(const StridedParams p) {
+  await_inputs();
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= p.total) return;
   int other = p.base, rest = i;
@@ -57,6 +58,7 @@ struct ToNhwcParams {
 
 template <typename E>
 __global__ void to_nhwc_kernel(const ToNhwcParams p) {
+  await_inputs();
   const int pixel = blockIdx.x * blockDim.x + threadIdx.x;
   if (pixel >= p.HW) return;
   const int n = blockIdx.y;
@@ -80,6 +82,7 @@ struct PadParams {
 
 template <typename E>
 __global__ void pad_kernel(const PadParams p) {
+  await_inputs();
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= p.total) return;
   int from = 0, rest = i;
@@ -108,6 +111,7 @@ struct GatherParams {
 
 template <typename E>
 __global__ void gather_kernel(const GatherParams p) {
+  await_inputs();
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= p.total) return;
   const int k = i % p.inner;
@@ -126,6 +130,7 @@ __global__ void gather_kernel(const GatherParams p) {
 // One input of a Concat: rows of `in_len` elements copied into rows of `out_len` at `offset`.
 template <typename E>
 __global__ void concat_kernel(const void* x, void* y, int total, int in_len, int out_len, int offset) {
+  await_inputs();
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= total) return;
   static_cast<E*>(y)[(i / in_len) * out_len + offset + i % in_len] = static_cast<const E*>(x)[i];
@@ -161,25 +166,25 @@ Status by_element(int element, A&&... a) {
 }
 
 template <typename E> struct RunStrided {
-  static void run(const StridedParams& p, cudaStream_t s) { strided_kernel<E><<<grid_for(p.total, kThreads), kThreads, 0, s>>>(p); }
+  static void run(const StridedParams& p, cudaStream_t s) { launch(strided_kernel<E>, grid_for(p.total, kThreads), kThreads, s, p); }
 };
 template <typename E> struct RunToNhwc {
   static void run(const ToNhwcParams& p, cudaStream_t s) {
     const dim3 grid(grid_for(p.HW, kThreads), static_cast<unsigned>(p.N));
-    to_nhwc_kernel<E><<<grid, kThreads, 0, s>>>(p);
+    launch(to_nhwc_kernel<E>, grid, kThreads, s, p);
   }
 };
 template <typename E> struct RunPad {
-  static void run(const PadParams& p, cudaStream_t s) { pad_kernel<E><<<grid_for(p.total, kThreads), kThreads, 0, s>>>(p); }
+  static void run(const PadParams& p, cudaStream_t s) { launch(pad_kernel<E>, grid_for(p.total, kThreads), kThreads, s, p); }
 };
 template <typename E> struct RunGather {
-  static void run(const GatherParams& p, cudaStream_t s) { gather_kernel<E><<<grid_for(p.total, kThreads), kThreads, 0, s>>>(p); }
+  static void run(const GatherParams& p, cudaStream_t s) { launch(gather_kernel<E>, grid_for(p.total, kThreads), kThreads, s, p); }
 };
 template <typename E> struct RunConcat {
   static void run(const ConcatParams& p, cudaStream_t s) {
     for (const ConcatParams::Part& part : p.parts) {
       if (part.total == 0) continue;
-      concat_kernel<E><<<grid_for(part.total, kThreads), kThreads, 0, s>>>(part.x, p.y, part.total, part.in_len,
+      launch(concat_kernel<E>, grid_for(part.total, kThreads), kThreads, s, part.x, p.y, part.total, part.in_len,
                                                                             p.out_len, part.offset);
     }
   }

@@ -24,6 +24,7 @@ struct PoolParams {
 
 template <typename T>
 __global__ void pool_kernel(const PoolParams p) {
+  await_inputs();
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= p.total) return;
   const T* __restrict__ x = static_cast<const T*>(p.x);
@@ -55,8 +56,8 @@ __global__ void pool_kernel(const PoolParams p) {
 Status launch_pool(const PoolParams& p, cudaStream_t stream) {
   if (p.total == 0) return Status::ok();
   constexpr int kThreads = 256;
-  if (p.storage == DType::kF16) pool_kernel<__half><<<grid_for(p.total, kThreads), kThreads, 0, stream>>>(p);
-  else pool_kernel<float><<<grid_for(p.total, kThreads), kThreads, 0, stream>>>(p);
+  if (p.storage == DType::kF16) launch(pool_kernel<__half>, grid_for(p.total, kThreads), kThreads, stream, p);
+  else launch(pool_kernel<float>, grid_for(p.total, kThreads), kThreads, stream, p);
   return launch_status();
 }
 

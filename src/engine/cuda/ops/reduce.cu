@@ -29,6 +29,7 @@ struct ReduceParams {
 
 template <typename T>
 __global__ void __launch_bounds__(kReduceThreads) reduce_kernel(const ReduceParams p) {
+  await_inputs();
   const int o = blockIdx.x;
   int base = 0, rest = o;
   for (int d = p.kept_rank - 1; d >= 0; --d) {
@@ -60,8 +61,8 @@ __global__ void __launch_bounds__(kReduceThreads) reduce_kernel(const ReducePara
 
 Status launch_reduce(const ReduceParams& p, cudaStream_t stream) {
   if (p.outputs == 0) return Status::ok();
-  if (p.storage == DType::kF16) reduce_kernel<__half><<<p.outputs, kReduceThreads, 0, stream>>>(p);
-  else reduce_kernel<float><<<p.outputs, kReduceThreads, 0, stream>>>(p);
+  if (p.storage == DType::kF16) launch(reduce_kernel<__half>, p.outputs, kReduceThreads, stream, p);
+  else launch(reduce_kernel<float>, p.outputs, kReduceThreads, stream, p);
   return launch_status();
 }
 
@@ -76,6 +77,7 @@ struct SoftmaxParams {
 
 template <typename T>
 __global__ void softmax_kernel(const SoftmaxParams p) {
+  await_inputs();
   const int r = blockIdx.x * blockDim.x + threadIdx.x;
   if (r >= p.rows) return;
   const int o = r / p.inner, i = r % p.inner;
@@ -96,8 +98,8 @@ __global__ void softmax_kernel(const SoftmaxParams p) {
 Status launch_softmax(const SoftmaxParams& p, cudaStream_t stream) {
   if (p.rows == 0 || p.len == 0) return Status::ok();
   constexpr int kThreads = 128;
-  if (p.storage == DType::kF16) softmax_kernel<__half><<<grid_for(p.rows, kThreads), kThreads, 0, stream>>>(p);
-  else softmax_kernel<float><<<grid_for(p.rows, kThreads), kThreads, 0, stream>>>(p);
+  if (p.storage == DType::kF16) launch(softmax_kernel<__half>, grid_for(p.rows, kThreads), kThreads, stream, p);
+  else launch(softmax_kernel<float>, grid_for(p.rows, kThreads), kThreads, stream, p);
   return launch_status();
 }
 

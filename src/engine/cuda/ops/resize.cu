@@ -29,6 +29,7 @@ struct ResizeParams {
 
 template <typename T>
 __global__ void resize_kernel(const ResizeParams p) {
+  await_inputs();
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= p.total) return;
   const int c = i % p.C;
@@ -55,8 +56,8 @@ __global__ void resize_kernel(const ResizeParams p) {
 Status launch_resize(const ResizeParams& p, cudaStream_t stream) {
   if (p.total == 0) return Status::ok();
   constexpr int kThreads = 256;
-  if (p.storage == DType::kF16) resize_kernel<__half><<<grid_for(p.total, kThreads), kThreads, 0, stream>>>(p);
-  else resize_kernel<float><<<grid_for(p.total, kThreads), kThreads, 0, stream>>>(p);
+  if (p.storage == DType::kF16) launch(resize_kernel<__half>, grid_for(p.total, kThreads), kThreads, stream, p);
+  else launch(resize_kernel<float>, grid_for(p.total, kThreads), kThreads, stream, p);
   return launch_status();
 }
 

@@ -21,6 +21,7 @@ struct UnaryParams {
 
 template <typename T>
 __global__ void unary_kernel(const UnaryParams p) {
+  await_inputs();
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= p.total) return;
   const T* x = static_cast<const T*>(p.x);
@@ -66,6 +67,7 @@ template <typename I> __device__ __forceinline__ I saturate(double v) {
 
 template <typename S, typename D>
 __global__ void convert_kernel(const S* __restrict__ x, D* __restrict__ y, int n) {
+  await_inputs();
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= n) return;
   if constexpr (std::is_same_v<D, __half>) {
@@ -86,10 +88,10 @@ Status launch_convert_from(const S* x, void* y, DType dst, int n, cudaStream_t s
   constexpr int kThreads = 256;
   const unsigned grid = grid_for(n, kThreads);
   switch (dst) {
-    case DType::kF32: convert_kernel<<<grid, kThreads, 0, stream>>>(x, static_cast<float*>(y), n); break;
-    case DType::kF16: convert_kernel<<<grid, kThreads, 0, stream>>>(x, static_cast<__half*>(y), n); break;
-    case DType::kI32: convert_kernel<<<grid, kThreads, 0, stream>>>(x, static_cast<int32_t*>(y), n); break;
-    case DType::kI64: convert_kernel<<<grid, kThreads, 0, stream>>>(x, static_cast<int64_t*>(y), n); break;
+    case DType::kF32: launch(convert_kernel<S, float>, grid, kThreads, stream, x, static_cast<float*>(y), n); break;
+    case DType::kF16: launch(convert_kernel<S, __half>, grid, kThreads, stream, x, static_cast<__half*>(y), n); break;
+    case DType::kI32: launch(convert_kernel<S, int32_t>, grid, kThreads, stream, x, static_cast<int32_t*>(y), n); break;
+    case DType::kI64: launch(convert_kernel<S, int64_t>, grid, kThreads, stream, x, static_cast<int64_t*>(y), n); break;
     default: return Status::error(StatusCode::kUnsupported, "conversion target dtype");
   }
   return launch_status();
@@ -100,10 +102,10 @@ Status launch_unary(const UnaryParams& p, cudaStream_t stream) {
   constexpr int kThreads = 256;
   const unsigned grid = grid_for(p.total, kThreads);
   switch (p.dtype) {
-    case DType::kF32: unary_kernel<float><<<grid, kThreads, 0, stream>>>(p); break;
-    case DType::kF16: unary_kernel<__half><<<grid, kThreads, 0, stream>>>(p); break;
-    case DType::kI32: unary_kernel<int32_t><<<grid, kThreads, 0, stream>>>(p); break;
-    case DType::kI64: unary_kernel<int64_t><<<grid, kThreads, 0, stream>>>(p); break;
+    case DType::kF32: launch(unary_kernel<float>, grid, kThreads, stream, p); break;
+    case DType::kF16: launch(unary_kernel<__half>, grid, kThreads, stream, p); break;
+    case DType::kI32: launch(unary_kernel<int32_t>, grid, kThreads, stream, p); break;
+    case DType::kI64: launch(unary_kernel<int64_t>, grid, kThreads, stream, p); break;
     default: return Status::error(StatusCode::kUnsupported, "unary dtype");
   }
   return launch_status();
