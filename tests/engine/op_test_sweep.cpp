@@ -73,6 +73,38 @@ void add_conv_cases(std::vector<OpCase>& cases) {
   }
 }
 
+// Layers with few outputs and K >= 16: the CUDA backend computes them with lane groups splitting
+// K (conv_warp.cu) in vectors of 8/4/2/1 elements, chosen by what divides the channels and K.
+void add_small_output_conv_cases(std::vector<OpCase>& cases) {
+  struct SmallConvCase {
+    const char* label;
+    Shape x;
+    int out_c, kh, kw, stride;
+    Activation act;
+  };
+  const SmallConvCase table[] = {
+      {"conv 1x1 64->12 (lanes, vector 8)", {1, 3, 5, 64}, 12, 1, 1, 1, Activation::kNone},
+      {"conv 2x2 s2 16->10 (landmark downsample)", {1, 6, 6, 16}, 10, 2, 2, 2, Activation::kRelu},
+      {"conv 2x2 24->37 to 1x1 (landmark head)", {1, 2, 2, 24}, 37, 2, 2, 1, Activation::kNone},
+      {"conv 3x3 s1 SAME 12->7 (vector 4)", {1, 5, 4, 12}, 7, 3, 3, 1, Activation::kRelu6},
+      {"conv 3x3 s2 SAME 6->5 batch2 (vector 2)", {2, 5, 5, 6}, 5, 3, 3, 2, Activation::kNone},
+      {"conv 3x3 s1 SAME 5->6 (scalar)", {1, 4, 4, 5}, 6, 3, 3, 1, Activation::kTanh},
+      {"conv 1x1 146->9 (blendshape embedding)", {1, 1, 2, 146}, 9, 1, 1, 1, Activation::kNone},
+      {"conv 1x1 300->3 (long K)", {1, 1, 3, 300}, 3, 1, 1, 1, Activation::kSigmoid},
+  };
+  for (const SmallConvCase& t : table) {
+    engine::ConvAttrs a = conv_attrs(t.stride, t.kh == 1 && t.kw == 1 ? PaddingMode::kValid : PaddingMode::kSame, t.act);
+    if (t.kh == 2) a.padding.mode = PaddingMode::kValid;
+    OpCase c(t.label, make_op(OpType::kConv2D, a));
+    c.random_input(DType::kF32, t.x).random_input(DType::kF32, {t.out_c, t.kh, t.kw, t.x[3]}).constant();
+    c.random_input(DType::kF32, {t.out_c}).constant();
+    cases.push_back(std::move(c));
+  }
+  OpCase fc("fully connected K40 (lanes)", make_op(OpType::kFullyConnected, engine::FullyConnectedAttrs{Activation::kRelu, false}));
+  fc.random_input(DType::kF32, {3, 40}).random_input(DType::kF32, {6, 40}).constant().random_input(DType::kF32, {6}).constant();
+  cases.push_back(std::move(fc));
+}
+
 void add_depthwise_cases(std::vector<OpCase>& cases) {
   struct DwCase {
     const char* label;
@@ -353,6 +385,7 @@ void add_layout_and_reduce_cases(std::vector<OpCase>& cases) {
 std::vector<OpCase> sweep_cases() {
   std::vector<OpCase> cases;
   add_conv_cases(cases);
+  add_small_output_conv_cases(cases);
   add_depthwise_cases(cases);
   add_pool_cases(cases);
   add_resize_cases(cases);

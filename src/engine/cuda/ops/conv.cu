@@ -7,6 +7,7 @@
 // narrow layers of these networks do not waste three quarters of every tile. The epilogue (bias,
 // activation, PRelu, residual add) runs on the accumulators before the single store.
 #include <algorithm>
+#include <cstdlib>
 
 #include "engine/cuda/ops/common.cuh"
 #include "engine/cuda/ops/conv_params.h"
@@ -224,6 +225,8 @@ Status launch_conv(const ConvParams& p, cudaStream_t stream) {
   if (p.direct) {
     if (p.storage == DType::kF16) launch_direct<__half>(p, stream);
     else launch_direct<float>(p, stream);
+  } else if (p.warp) {
+    launch_conv_warp(p, stream);
   } else if (p.tensor_cores) {
     launch_conv_wmma(p, stream);
   } else if (p.storage == DType::kF16) {
@@ -245,6 +248,16 @@ std::vector<float> channel_vector(const Op& op, const TensorView& alpha, int64_t
   std::vector<float> v(static_cast<size_t>(channels));
   for (int64_t c = 0; c < channels; ++c) v[static_cast<size_t>(c)] = alpha.as<const float>()[n == 1 ? 0 : c];
   return v;
+}
+
+// Outputs up to which a small-M layer takes conv_warp.cu (FACEPIPE_CUDA_CONV_WARP_MAX_OUTPUTS
+// overrides it for timing; 0 turns the kernel off).
+int64_t warp_conv_max_outputs() {
+  static const int64_t limit = [] {
+    const char* v = std::getenv("FACEPIPE_CUDA_CONV_WARP_MAX_OUTPUTS");
+    return v ? std::atoll(v) : int64_t{65536};
+  }();
+  return limit;
 }
 
 }  // namespace
@@ -333,7 +346,10 @@ std::unique_ptr<CudaKernel> make_conv_kernel(const KernelArgs& args) {
   // Direct: the stems (K <= 96) and the narrow 1x1 layers (K <= 32: the landmark network's 8<->16
   // bottlenecks at 128x128), both memory-bound; tensor cores where K gives them work (K >= 64).
   p.direct = p.groups == 1 && p.OC <= 32 && (p.pointwise ? p.K <= 32 : p.K <= kDirectMaxK);
-  p.tensor_cores = !p.direct && p.storage == DType::kF16 && p.ICg % 8 == 0 && p.K % 8 == 0 && p.K >= 64 && p.OCg >= 16 &&
+  // Few outputs: lane groups that split K (conv_warp.cu) instead of a few tiles walking all of K.
+  p.warp = !p.direct && p.small_m && static_cast<int64_t>(p.M) * p.OC <= warp_conv_max_outputs() &&
+           configure_conv_warp(p);
+  p.tensor_cores = !p.direct && !p.warp && p.storage == DType::kF16 && p.ICg % 8 == 0 && p.K % 8 == 0 && p.K >= 64 && p.OCg >= 16 &&
                    (p.pointwise ? p.C % 8 == 0 : p.C % 8 == 0 && (p.groups * p.ICg) % 8 == 0);
   auto kernel = std::make_unique<LaunchKernel<ConvParams>>(p, &launch_conv);
   build_epilogue(args, p.OC, act, alpha, kernel->params().epi, *kernel);

@@ -24,6 +24,9 @@ struct ConvParams {
   bool small_m = false;    // BM = 32: more, smaller blocks when the default tiles leave SMs idle
   bool direct = false;     // conv_direct_kernel (short K, few output channels)
   bool tensor_cores = false;  // conv_wmma.cu (f16 storage, channels in multiples of 8)
+  bool warp = false;          // conv_warp.cu (few outputs, long K: lane groups split K)
+  int warp_vector = 1;        // elements per load along K (8/4/2/1)
+  int warp_lanes = 32;        // lanes per output group (4..32)
   DType storage = DType::kF32;
   int groups = 1;
   Epilogue epi;
@@ -32,5 +35,10 @@ struct ConvParams {
 // f16 storage, tensor cores (wmma 16x16x16, f32 accumulate), 64x64 tiles. Requires K and the
 // input channels of a group to be multiples of 8 (16-byte loads).
 void launch_conv_wmma(const ConvParams& p, cudaStream_t stream);
+
+// Lane groups split K (conv_warp.cu). configure_conv_warp picks the vector width and lanes per
+// group; false when the layer is not one it handles (groups > 1, K < 16).
+bool configure_conv_warp(ConvParams& p);
+void launch_conv_warp(const ConvParams& p, cudaStream_t stream);
 
 }  // namespace facepipe::engine::cuda
