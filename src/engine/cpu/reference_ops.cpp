@@ -53,6 +53,7 @@ Status dispatch(const Op& op, std::span<const TensorView> in, const TensorView& 
     case OpType::kMean:
     case OpType::kSum: return ref::reduce(op, in, out);
     case OpType::kSoftmax: return ref::softmax(op, in, out);
+    case OpType::kLayerNorm: return ref::layer_norm(op, in, out);
     case OpType::kFullyConnected: return ref::fully_connected(op, in, out);
     case OpType::kCount: break;
   }

@@ -67,7 +67,8 @@ Factory factory_for(OpType type) {
     case OpType::kResize: return &make_resize_kernel;
     case OpType::kMean:
     case OpType::kSum:
-    case OpType::kSoftmax: return &make_reduce_kernel;
+    case OpType::kSoftmax:
+    case OpType::kLayerNorm: return &make_reduce_kernel;
     case OpType::kShape:  // always folded at plan time: the shape is known
     case OpType::kCount: break;
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <unordered_map>
 
 #include "common/half.h"
@@ -107,6 +108,146 @@ int fuse_epilogues(PlannedGraph& pg, std::unordered_map<int32_t, Act2>& act2) {
   return fused;
 }
 
+// TFLite spells a layer norm over the last axis as ten ops (the blendshape MLP has eight):
+//   m = Mean(x); n = Neg(m); v = Mean(SquaredDifference(x, m)); r = Rsqrt(Add(v, eps));
+//   g = Mul(r, gamma); y = Add(Mul(x, g), Mul(n, g))
+// Each is a tiny kernel at batch 1, so the chain becomes one LayerNorm op (a warp per row). Every
+// intermediate must have exactly the readers of the pattern and no fused activation.
+class LayerNormMatcher {
+ public:
+  explicit LayerNormMatcher(const PlannedGraph& pg) : pg_(pg), producer_(pg.producers()), uses_(pg.use_counts()) {
+    readers_.resize(uses_.size());
+    for (size_t k = 0; k < pg.ops().size(); ++k)
+      for (int32_t id : pg.ops()[k].op.inputs)
+        if (id >= 0) readers_[static_cast<size_t>(id)].push_back(static_cast<int32_t>(k));
+  }
+
+  struct Match {
+    std::vector<int32_t> ops;  // the ten op indices; the last is the final Add
+    int32_t x = -1, gamma = -1, y = -1;
+    float epsilon = 0.f;
+  };
+
+  // The chain starting at the Mean op `i`, if it is one.
+  std::optional<Match> at(size_t i) const {
+    const Op& mean = op(static_cast<int32_t>(i));
+    if (!last_axis_mean(mean)) return std::nullopt;
+    Match r;
+    r.x = mean.inputs[0];
+    const int32_t m = mean.outputs[0];
+    const std::vector<int32_t>& m_readers = readers(m);
+    if (m_readers.size() != 2 || !internal(m, 2)) return std::nullopt;
+    int32_t neg = -1, sqd = -1;
+    for (int32_t k : m_readers) {
+      if (op(k).type == OpType::kNeg) neg = k;
+      else if (op(k).type == OpType::kSquaredDifference && other(op(k), m) == r.x) sqd = k;
+    }
+    if (neg < 0 || sqd < 0) return std::nullopt;
+    const int32_t mean2 = only_reader(op(sqd).outputs[0]);
+    if (mean2 < 0 || !last_axis_mean(op(mean2))) return std::nullopt;
+    const int32_t add_eps = only_reader(op(mean2).outputs[0]);
+    if (add_eps < 0 || !plain_binary(op(add_eps), OpType::kAdd)) return std::nullopt;
+    const int32_t eps = other(op(add_eps), op(mean2).outputs[0]);
+    if (eps < 0 || !pg_.value(eps) || pg_.desc(eps).dtype != DType::kF32 || pg_.desc(eps).shape.num_elements() != 1) {
+      return std::nullopt;
+    }
+    r.epsilon = *static_cast<const float*>(pg_.value(eps));
+    const int32_t rsqrt = only_reader(op(add_eps).outputs[0]);
+    if (rsqrt < 0 || op(rsqrt).type != OpType::kRsqrt) return std::nullopt;
+    const int32_t scale = only_reader(op(rsqrt).outputs[0]);
+    if (scale < 0 || !plain_binary(op(scale), OpType::kMul)) return std::nullopt;
+    r.gamma = other(op(scale), op(rsqrt).outputs[0]);
+    const int64_t channels = pg_.desc(r.x).shape[pg_.desc(r.x).shape.rank() - 1];
+    if (r.gamma < 0 || !pg_.value(r.gamma) || pg_.desc(r.gamma).dtype != DType::kF32 ||
+        pg_.desc(r.gamma).shape.num_elements() != channels) {
+      return std::nullopt;
+    }
+    const int32_t g = op(scale).outputs[0];
+    if (readers(g).size() != 2 || !internal(g, 2)) return std::nullopt;
+    int32_t mul_x = -1, mul_n = -1;
+    for (int32_t k : readers(g)) {
+      if (!plain_binary(op(k), OpType::kMul)) return std::nullopt;
+      if (other(op(k), g) == r.x) mul_x = k;
+      else if (other(op(k), g) == op(neg).outputs[0]) mul_n = k;
+    }
+    if (mul_x < 0 || mul_n < 0 || only_reader(op(neg).outputs[0]) != mul_n) return std::nullopt;
+    const int32_t add = only_reader(op(mul_x).outputs[0]);
+    if (add < 0 || add != only_reader(op(mul_n).outputs[0]) || !plain_binary(op(add), OpType::kAdd)) return std::nullopt;
+    r.y = op(add).outputs[0];
+    if (pg_.desc(r.y).shape != pg_.desc(r.x).shape) return std::nullopt;
+    r.ops = {static_cast<int32_t>(i), neg, sqd, mean2, add_eps, rsqrt, scale, mul_x, mul_n, add};
+    return r;
+  }
+
+ private:
+  const Op& op(int32_t k) const { return pg_.ops()[static_cast<size_t>(k)].op; }
+  const std::vector<int32_t>& readers(int32_t id) const { return readers_[static_cast<size_t>(id)]; }
+  // Read by exactly `n` ops and nothing else (no graph output, no view).
+  bool internal(int32_t id, int n) const {
+    return uses_[static_cast<size_t>(id)] == n && !pg_.is_graph_output(id) && readers(id).size() == static_cast<size_t>(n);
+  }
+  int32_t only_reader(int32_t id) const { return internal(id, 1) ? readers(id)[0] : -1; }
+  static int32_t other(const Op& o, int32_t id) {
+    if (o.inputs.size() != 2) return -1;
+    if (o.inputs[0] == id && o.inputs[1] != id) return o.inputs[1];
+    if (o.inputs[1] == id && o.inputs[0] != id) return o.inputs[0];
+    return -1;
+  }
+  static bool plain_binary(const Op& o, OpType type) {
+    if (o.type != type || o.inputs.size() != 2 || o.outputs.size() != 1) return false;
+    const auto* a = std::get_if<BinaryAttrs>(&o.attrs);
+    return !a || a->activation == Activation::kNone;
+  }
+  bool last_axis_mean(const Op& o) const {
+    if (o.type != OpType::kMean || o.inputs.empty() || o.outputs.size() != 1 || pg_.value(o.inputs[0])) return false;
+    const auto* a = std::get_if<ReduceAttrs>(&o.attrs);
+    const int rank = pg_.desc(o.inputs[0]).shape.rank();
+    if (!a || !a->keep_dims || a->axes.size() != 1 || rank == 0) return false;
+    return a->axes[0] == -1 || a->axes[0] == rank - 1;
+  }
+
+  const PlannedGraph& pg_;
+  std::vector<int32_t> producer_;
+  std::vector<int> uses_;
+  std::vector<std::vector<int32_t>> readers_;
+};
+
+int fuse_layer_norms(PlannedGraph& pg) {
+  std::vector<ScheduledOp>& ops = pg.ops();
+  std::vector<char> removed(ops.size(), 0);
+  std::vector<std::pair<size_t, ScheduledOp>> replacements;
+  {
+    const LayerNormMatcher matcher(pg);
+    for (size_t i = 0; i < ops.size(); ++i) {
+      if (removed[i]) continue;
+      const auto m = matcher.at(i);
+      if (!m) continue;
+      bool free = true;
+      for (int32_t k : m->ops) free = free && !removed[static_cast<size_t>(k)];
+      if (!free) continue;
+      for (int32_t k : m->ops) removed[static_cast<size_t>(k)] = 1;
+      // The fused op takes the final Add's place: x is ready long before, its readers come after.
+      ScheduledOp fused = ops[static_cast<size_t>(m->ops.back())];
+      fused.op.type = OpType::kLayerNorm;
+      fused.op.inputs = {m->x, m->gamma};
+      fused.op.outputs = {m->y};
+      fused.op.attrs = LayerNormAttrs{m->epsilon};
+      replacements.emplace_back(static_cast<size_t>(m->ops.back()), std::move(fused));
+    }
+  }
+  for (auto& [index, fused] : replacements) {
+    ops[index] = std::move(fused);
+    removed[index] = 0;
+  }
+  std::vector<ScheduledOp> kept;
+  kept.reserve(ops.size());
+  for (size_t i = 0; i < ops.size(); ++i)
+    if (!removed[i]) kept.push_back(std::move(ops[i]));
+  const int fused = static_cast<int>(ops.size() - kept.size());
+  ops = std::move(kept);
+  return fused;
+}
+
 }  // namespace
 
 struct CudaPlan::Impl {
@@ -151,6 +292,8 @@ std::unique_ptr<CudaPlan> CudaPlan::create(std::shared_ptr<const Graph> graph, s
   const Graph& g = pg.graph();
   std::unordered_map<int32_t, Act2> act2;
   if (options.fuse) {
+    stats.layer_norm_fusions = fuse_layer_norms(pg);
+    pg.stats().fused_ops += stats.layer_norm_fusions;
     stats.epilogue_fusions = fuse_epilogues(pg, act2);
     pg.stats().fused_ops += stats.epilogue_fusions;
   }

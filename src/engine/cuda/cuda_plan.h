@@ -58,6 +58,7 @@ struct CudaPlanStats {
   int fused_ops = 0;             // ops removed by fusion (activations, PRelu, residual adds)
   int aliased_ops = 0;
   int epilogue_fusions = 0;      // of fused_ops, the CUDA epilogue fusions
+  int layer_norm_fusions = 0;    // of fused_ops, ops removed by fusing layer norms (9 per norm)
 };
 
 class CudaPlan {

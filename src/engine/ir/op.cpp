@@ -12,7 +12,7 @@ constexpr std::array<std::string_view, static_cast<size_t>(OpType::kCount)> kOpN
     "Dequantize", "Cast",
     "Reshape", "Transpose", "Concat", "Slice", "Pad", "Gather", "Shape", "Unsqueeze", "Squeeze", "Resize",
     "Mean", "Sum",
-    "Softmax",
+    "Softmax", "LayerNorm",
     "FullyConnected",
 };
 // Adding an OpType without naming it here is a build error, not a crash.

@@ -64,6 +64,9 @@ enum class OpType : uint16_t {
   kSum,
   // Normalization.
   kSoftmax,  // attrs: SoftmaxAttrs
+  // in: x, gamma? [C], beta? [C] -> (x - mean) / sqrt(var + epsilon) * gamma + beta over the last
+  // axis (C). No importer emits it: the CUDA planner fuses TFLite's decomposed chain into it.
+  kLayerNorm,  // attrs: LayerNormAttrs
   // Dense.
   kFullyConnected,  // in: x [..., K], weights [N, K], bias? [N] -> [..., N] attrs: FullyConnectedAttrs
   kCount
@@ -197,6 +200,10 @@ struct SoftmaxAttrs {
   float beta = 1.f;
 };
 
+struct LayerNormAttrs {
+  float epsilon = 1e-5f;
+};
+
 struct FullyConnectedAttrs {
   Activation activation = Activation::kNone;
   bool keep_num_dims = true;  // false: flatten to [rows, N] as TFLite does
@@ -204,7 +211,8 @@ struct FullyConnectedAttrs {
 
 using OpAttrs = std::variant<std::monostate, ConvAttrs, PoolAttrs, BinaryAttrs, LeakyReluAttrs, CastAttrs,
                              ReshapeAttrs, TransposeAttrs, ConcatAttrs, SliceAttrs, PadAttrs, GatherAttrs,
-                             AxesAttrs, ResizeAttrs, ReduceAttrs, SoftmaxAttrs, FullyConnectedAttrs>;
+                             AxesAttrs, ResizeAttrs, ReduceAttrs, SoftmaxAttrs, LayerNormAttrs,
+                             FullyConnectedAttrs>;
 
 struct Op {
   OpType type = OpType::kCount;

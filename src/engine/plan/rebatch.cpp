@@ -178,6 +178,10 @@ BatchLayout apply_rule(const Rule& r, Op& out, std::vector<size_t>& tile_inputs)
       r.require_axis0_data();
       r.require_axis_not_batch(attrs_of<SoftmaxAttrs>(op).axis, "softmax axis");
       return BatchLayout::kAxis0;
+    case OpType::kLayerNorm:
+      r.require_axis0_data();
+      r.require_axis_not_batch(-1, "layer norm axis");
+      return BatchLayout::kAxis0;
     case OpType::kGather:
       r.require_axis0_data();
       r.require_axis_not_batch(attrs_of<GatherAttrs>(op).axis, "gather axis");

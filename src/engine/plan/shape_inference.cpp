@@ -325,6 +325,18 @@ void infer_softmax(const Ctx& c) {
   c.set_output(c.input(0).dtype, x);
 }
 
+void infer_layer_norm(const Ctx& c) {
+  c.require_inputs(1, 3);
+  const Shape& x = c.input(0).shape;
+  if (x.rank() == 0) fail("layer norm needs an input of rank >= 1");
+  for (size_t i = 1; i < c.op.inputs.size(); ++i) {
+    if (c.op.inputs[i] < 0) continue;
+    const int64_t n = c.input(i).shape.num_elements();
+    if (n != x[x.rank() - 1]) fail("layer norm gamma/beta must have one value per element of the last axis");
+  }
+  c.set_output(c.input(0).dtype, x);
+}
+
 void infer_fully_connected(const Ctx& c) {
   c.require_inputs(2, 3);
   const FullyConnectedAttrs& a = attrs_of<FullyConnectedAttrs>(c.op);
@@ -405,6 +417,7 @@ void infer_one(const Ctx& c) {
     case OpType::kMean:
     case OpType::kSum: return infer_reduce(c);
     case OpType::kSoftmax: return infer_softmax(c);
+    case OpType::kLayerNorm: return infer_layer_norm(c);
     case OpType::kFullyConnected: return infer_fully_connected(c);
     case OpType::kCount: break;
   }

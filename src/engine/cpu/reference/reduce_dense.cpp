@@ -44,6 +44,33 @@ Status reduce(const Op& op, Inputs in, const TensorView& out) {
   return Status::ok();
 }
 
+// Mean and variance in double over each row of the last axis, then the affine part in f32.
+Status layer_norm(const Op& op, Inputs in, const TensorView& out) {
+  const TensorView& x = in[0];
+  if (x.dtype != DType::kF32) return unsupported("reference LayerNorm supports f32 only");
+  const float epsilon = attrs_of<LayerNormAttrs>(op).epsilon;
+  const int64_t len = x.shape[x.shape.rank() - 1];
+  const int64_t rows = len ? x.num_elements() / len : 0;
+  const float* gamma = in.size() > 1 && in[1].present() ? in[1].as<const float>() : nullptr;
+  const float* beta = in.size() > 2 && in[2].present() ? in[2].as<const float>() : nullptr;
+  const float* px = x.as<const float>();
+  float* po = out.as<float>();
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = px + r * len;
+    double sum = 0.0;
+    for (int64_t k = 0; k < len; ++k) sum += row[k];
+    const double mean = sum / static_cast<double>(len);
+    double sq = 0.0;
+    for (int64_t k = 0; k < len; ++k) sq += (row[k] - mean) * (row[k] - mean);
+    const double inv = 1.0 / std::sqrt(sq / static_cast<double>(len) + epsilon);
+    for (int64_t k = 0; k < len; ++k) {
+      const float v = static_cast<float>((row[k] - mean) * inv);
+      po[r * len + k] = v * (gamma ? gamma[k] : 1.f) + (beta ? beta[k] : 0.f);
+    }
+  }
+  return Status::ok();
+}
+
 Status softmax(const Op& op, Inputs in, const TensorView& out) {
   const TensorView& x = in[0];
   if (x.dtype != DType::kF32) return unsupported("reference Softmax supports f32 only");

@@ -81,6 +81,7 @@ Status shape_of(const Op& op, Inputs in, const TensorView& out);
 Status resize(const Op& op, Inputs in, const TensorView& out);
 Status reduce(const Op& op, Inputs in, const TensorView& out);
 Status softmax(const Op& op, Inputs in, const TensorView& out);
+Status layer_norm(const Op& op, Inputs in, const TensorView& out);
 Status fully_connected(const Op& op, Inputs in, const TensorView& out);
 
 }  // namespace facepipe::engine::cpu::ref

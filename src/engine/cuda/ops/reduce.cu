@@ -1,4 +1,5 @@
-// Mean and Sum over any set of axes, and Softmax along one axis (f32/f16 storage).
+// Mean and Sum over any set of axes, Softmax along one axis, LayerNorm over the last axis (f32/f16
+// storage).
 // Reductions: one block of 128 threads per output element, each thread summing a strided share of
 // the reduced elements in double, then a shared-memory tree: the blendshape MLP's reductions are
 // short (tens to hundreds of elements) and few, so this is about launch latency, not bandwidth.
@@ -103,6 +104,83 @@ Status launch_softmax(const SoftmaxParams& p, cudaStream_t stream) {
   return launch_status();
 }
 
+// LayerNorm: a warp per row of the last axis; two passes over the row (mean, then the centred
+// variance, as the reference does) with shuffle reductions, then the affine part.
+struct LayerNormParams {
+  const void* x = nullptr;
+  void* y = nullptr;
+  const float* gamma = nullptr;  // f32 device copies of the plan-time vectors (or nullptr)
+  const float* beta = nullptr;
+  int rows = 0, len = 0;
+  float epsilon = 1e-5f;
+  DType storage = DType::kF32;
+};
+
+constexpr int kLayerNormThreads = 128;
+
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(0xffffffffu, v, offset);
+  return v;
+}
+
+template <typename T>
+__global__ void __launch_bounds__(kLayerNormThreads) layer_norm_kernel(const LayerNormParams p) {
+  await_inputs();
+  const int row = (blockIdx.x * kLayerNormThreads + threadIdx.x) / 32;
+  const int lane = threadIdx.x % 32;
+  if (row >= p.rows) return;  // whole warps leave together: rows are warp-uniform
+  const T* x = static_cast<const T*>(p.x) + static_cast<int64_t>(row) * p.len;
+  T* y = static_cast<T*>(p.y) + static_cast<int64_t>(row) * p.len;
+  float sum = 0.f;
+  for (int k = lane; k < p.len; k += 32) sum += load_f32(x, k);
+  const float mean = warp_sum(sum) / static_cast<float>(p.len);
+  float sq = 0.f;
+  for (int k = lane; k < p.len; k += 32) {
+    const float d = load_f32(x, k) - mean;
+    sq = fmaf(d, d, sq);
+  }
+  const float inv = rsqrtf(warp_sum(sq) / static_cast<float>(p.len) + p.epsilon);
+  for (int k = lane; k < p.len; k += 32) {
+    float v = (load_f32(x, k) - mean) * inv;
+    if (p.gamma) v *= p.gamma[k];
+    if (p.beta) v += p.beta[k];
+    store_f32(y, k, v);
+  }
+}
+
+Status launch_layer_norm(const LayerNormParams& p, cudaStream_t stream) {
+  if (p.rows == 0 || p.len == 0) return Status::ok();
+  const unsigned grid = grid_for(static_cast<int64_t>(p.rows) * 32, kLayerNormThreads);
+  if (p.storage == DType::kF16) launch(layer_norm_kernel<__half>, grid, kLayerNormThreads, stream, p);
+  else launch(layer_norm_kernel<float>, grid, kLayerNormThreads, stream, p);
+  return launch_status();
+}
+
+std::unique_ptr<CudaKernel> make_layer_norm_kernel(const KernelArgs& args) {
+  const Op& op = args.op;
+  const TensorView& x = args.inputs[0];
+  LayerNormParams p;
+  p.x = x.data;
+  p.y = args.outputs[0].data;
+  p.len = static_cast<int>(x.shape[x.shape.rank() - 1]);
+  p.rows = p.len ? static_cast<int>(x.num_elements() / p.len) : 0;
+  p.storage = x.dtype;
+  const auto* a = std::get_if<LayerNormAttrs>(&op.attrs);
+  p.epsilon = a ? a->epsilon : LayerNormAttrs{}.epsilon;
+  auto kernel = std::make_unique<LaunchKernel<LayerNormParams>>(p, &launch_layer_norm);
+  const float* vectors[2] = {nullptr, nullptr};
+  for (size_t i = 1; i <= 2 && i < op.inputs.size(); ++i) {
+    if (op.inputs[i] < 0) continue;
+    const TensorView& h = args.host_inputs[i];
+    if (!h.present() || h.dtype != DType::kF32) unsupported(op, "gamma/beta must be f32 constants");
+    vectors[i - 1] = static_cast<const float*>(kernel->upload(h.data, static_cast<size_t>(p.len) * 4));
+  }
+  kernel->params().gamma = vectors[0];
+  kernel->params().beta = vectors[1];
+  return kernel;
+}
+
 }  // namespace
 
 std::unique_ptr<CudaKernel> make_reduce_kernel(const KernelArgs& args) {
@@ -111,6 +189,7 @@ std::unique_ptr<CudaKernel> make_reduce_kernel(const KernelArgs& args) {
   const TensorView& y = args.outputs[0];
   if (!is_float_storage(x.dtype) || y.dtype != x.dtype) unsupported(op, "needs f32/f16 tensors");
   require_int32_elements(op, x.num_elements());
+  if (op.type == OpType::kLayerNorm) return make_layer_norm_kernel(args);
   if (op.type == OpType::kSoftmax) {
     const auto* a = std::get_if<SoftmaxAttrs>(&op.attrs);
     const SoftmaxAttrs attrs = a ? *a : SoftmaxAttrs{};
