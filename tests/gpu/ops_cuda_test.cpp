@@ -203,6 +203,74 @@ TEST(CudaOps, DepthwiseEpilogueFusesResidualWithActivation) {
   }
 }
 
+// conv/depthwise output y -> PRelu -> Add(residual) -> Relu -> PRelu: three epilogue fusions (the
+// Relu folds into the Add first).
+int32_t full_epilogue(GraphBuilder& b, int32_t y, int32_t residual, int64_t channels) {
+  const int32_t p1 = b.op(engine::OpType::kPRelu, {y, b.constant({1, 1, channels}, 0.f, 0.5f)});
+  const int32_t s = b.op(engine::OpType::kAdd, {residual, p1});
+  const int32_t a = b.op(engine::OpType::kRelu, {s});
+  return b.op(engine::OpType::kPRelu, {a, b.constant({channels}, 0.f, 0.5f)});
+}
+
+void expect_full_epilogue(const std::shared_ptr<engine::Graph>& g, const char* label) {
+  for (bool fp16 : {false, true}) {
+    CudaPlanOptions options;
+    options.fp16 = fp16;
+    int fusions = 0;
+    const double err = compare_with_cpu(g, options, &fusions);
+    std::printf("[cuda-op] %s %s: %d epilogue fusions, normalized error %.3e\n", fp16 ? "fp16" : "fp32", label,
+                fusions, err);
+    EXPECT_EQ(fusions, 3) << label;
+    EXPECT_LE(err, fp16 ? 1e-3 : 1e-5) << label;
+  }
+}
+
+// The 16-byte kernels (conv_direct.cu, depthwise_vec.cu) with every epilogue stage, the residual
+// read as vectors, on pixel counts that are no multiple of a block.
+TEST(CudaOps, VectorKernelsFuseTheWholeEpilogue) {
+  FACEPIPE_REQUIRE_CUDA();
+  struct Pointwise {
+    int64_t c, oc;
+  };
+  for (const Pointwise t : {Pointwise{8, 16}, Pointwise{16, 32}, Pointwise{32, 32}, Pointwise{16, 8}}) {
+    GraphBuilder b;
+    const int32_t x = b.input({2, 37, 53, t.c});
+    const int32_t r = b.input({2, 37, 53, t.oc});
+    const int32_t y = b.op(engine::OpType::kConv2D, {x, b.constant({t.oc, 1, 1, t.c}), b.constant({t.oc})}, same_conv());
+    b.g->outputs = {full_epilogue(b, y, r, t.oc)};
+    const std::string label = "conv 1x1 " + std::to_string(t.c) + "->" + std::to_string(t.oc) + "+epilogue";
+    expect_full_epilogue(b.g, label.c_str());
+  }
+  {
+    GraphBuilder b;  // stem: scalar taps, vector stores and residual
+    const int32_t x = b.input({2, 37, 53, 3});
+    const int32_t r = b.input({2, 19, 27, 16});
+    engine::ConvAttrs a = same_conv(engine::Activation::kLeakyRelu);
+    a.stride_h = a.stride_w = 2;
+    a.activation_alpha = 0.1f;
+    const int32_t y = b.op(engine::OpType::kConv2D, {x, b.constant({16, 3, 3, 3}), b.constant({16})}, a);
+    b.g->outputs = {full_epilogue(b, y, r, 16)};
+    expect_full_epilogue(b.g, "conv 3x3 s2 3->16+epilogue");
+  }
+  {
+    GraphBuilder b;  // depthwise stride 1, residual = the input
+    const int32_t x = b.input({2, 15, 19, 32});
+    const int32_t y = b.op(engine::OpType::kDepthwiseConv2D, {x, b.constant({1, 3, 3, 32}), b.constant({32})}, same_conv());
+    b.g->outputs = {full_epilogue(b, y, x, 32)};
+    expect_full_epilogue(b.g, "dw 3x3 s1 c32+epilogue");
+  }
+  {
+    GraphBuilder b;  // depthwise stride 2, 5x5
+    const int32_t x = b.input({2, 17, 21, 16});
+    const int32_t r = b.input({2, 9, 11, 16});
+    engine::ConvAttrs a = same_conv(engine::Activation::kRelu6);
+    a.stride_h = a.stride_w = 2;
+    const int32_t y = b.op(engine::OpType::kDepthwiseConv2D, {x, b.constant({1, 5, 5, 16}), b.constant({16})}, a);
+    b.g->outputs = {full_epilogue(b, y, r, 16)};
+    expect_full_epilogue(b.g, "dw 5x5 s2 c16+epilogue");
+  }
+}
+
 TEST(CudaOps, ResidualComputedAfterTheConvIsNotFused) {
   FACEPIPE_REQUIRE_CUDA();
   GraphBuilder b;
