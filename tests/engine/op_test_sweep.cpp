@@ -59,6 +59,30 @@ void add_conv_cases(std::vector<OpCase>& cases) {
       {"conv 5x5 s1 VALID width1 1->4", {1, 9, 5, 1}, 4, 5, 1, PaddingMode::kValid, Activation::kSigmoid, true},
       {"conv 3x3 groups3 dilation2 6->9", {2, 9, 8, 6}, 9, 3, 1, PaddingMode::kValid, Activation::kReluN1To1, true, 3, 2},
       {"conv 3x3 s2 SAME 1x1 input", {1, 1, 1, 3}, 4, 3, 2, PaddingMode::kSame, Activation::kNone, true},
+      // The CUDA direct kernel's 16-byte paths (conv_direct.cu): 1x1 layers of RetinaFace and the
+      // landmark network on pixel counts that are no multiple of a block (2x37x53 = 3922), the
+      // stems with vector stores, and shapes that must fall back (C 12 for f16 loads, OC 13 / 24).
+      {"conv 1x1 8->16 relu (vector direct)", {2, 37, 53, 8}, 16, 1, 1, PaddingMode::kValid, Activation::kRelu, true},
+      {"conv 1x1 16->32 leaky (vector direct)", {2, 37, 53, 16}, 32, 1, 1, PaddingMode::kValid, Activation::kLeakyRelu,
+       true},
+      {"conv 1x1 32->32 no bias (vector direct)", {2, 37, 53, 32}, 32, 1, 1, PaddingMode::kValid, Activation::kNone,
+       false},
+      {"conv 1x1 16->8 relu6 (vector direct)", {2, 37, 53, 16}, 8, 1, 1, PaddingMode::kValid, Activation::kRelu6, true},
+      {"conv 1x1 24->8 (vector direct, 3 input vectors)", {1, 19, 23, 24}, 8, 1, 1, PaddingMode::kValid,
+       Activation::kNone, true},
+      {"conv 1x1 8->16 one pixel (vector direct)", {1, 1, 1, 8}, 16, 1, 1, PaddingMode::kValid, Activation::kRelu, true},
+      {"conv 1x1 12->16 (f16: scalar loads, vector stores)", {2, 37, 53, 12}, 16, 1, 1, PaddingMode::kValid,
+       Activation::kRelu, true},
+      {"conv 1x1 16->13 (scalar direct)", {2, 37, 53, 16}, 13, 1, 1, PaddingMode::kValid, Activation::kRelu, true},
+      {"conv 1x1 8->24 (f16 scalar direct)", {1, 19, 23, 8}, 24, 1, 1, PaddingMode::kValid, Activation::kNone, true},
+      {"conv 1x1 s2 16->32 (vector stores, strided taps)", {2, 37, 53, 16}, 32, 1, 2, PaddingMode::kSame,
+       Activation::kRelu, true},
+      {"conv 3x3 s2 pad1 3->8 leaky 2x73x97 (stem, vector stores)", {2, 73, 97, 3}, 8, 3, 2, PaddingMode::kExplicit,
+       Activation::kLeakyRelu, false, 1, 1, {PaddingMode::kExplicit, 1, 1, 1, 1}},
+      {"conv 3x3 s2 SAME 3->16 (stem, vector stores)", {2, 37, 53, 3}, 16, 3, 2, PaddingMode::kSame, Activation::kRelu,
+       true},
+      {"conv 3x3 s1 SAME 8->32 (K 72, vector stores)", {1, 13, 11, 8}, 32, 3, 1, PaddingMode::kSame, Activation::kNone,
+       true},
   };
   for (const ConvCase& t : table) {
     engine::ConvAttrs a = conv_attrs(t.stride, t.mode, t.act, t.dilation);
@@ -123,6 +147,24 @@ void add_depthwise_cases(std::vector<OpCase>& cases) {
       {"dw 5x5 s2 SAME batch2 c13", {2, 11, 6, 13}, 1, 5, 2, PaddingMode::kSame, Activation::kRelu6},
       {"dw 3x3 s1 pad1 dilation2 c3 m3", {1, 8, 7, 3}, 3, 3, 1, PaddingMode::kExplicit, Activation::kLeakyRelu, 2,
        {PaddingMode::kExplicit, 1, 0, 2, 1}},
+      // The CUDA vector kernel (depthwise_vec.cu: multiplier 1, C % 8 == 0 for f16, C % 4 for f32):
+      // odd sizes so that the last column group is partial, both paddings, strides 1 and 2, 5x5,
+      // and the loop path (dilation, stride 3, 2x2); C 12 runs f32 vectors but f16 scalars.
+      {"dw 3x3 s1 SAME c8 odd (vector)", {2, 13, 11, 8}, 1, 3, 1, PaddingMode::kSame, Activation::kRelu},
+      {"dw 3x3 s2 SAME c16 odd (vector)", {2, 17, 21, 16}, 1, 3, 2, PaddingMode::kSame, Activation::kRelu6},
+      {"dw 3x3 s2 pad1 c32 leaky (vector, RetinaFace)", {2, 15, 19, 32}, 1, 3, 2, PaddingMode::kExplicit,
+       Activation::kLeakyRelu, 1, {PaddingMode::kExplicit, 1, 1, 1, 1}},
+      {"dw 3x3 s1 pad1 c32 (vector)", {1, 9, 10, 32}, 1, 3, 1, PaddingMode::kExplicit, Activation::kNone, 1,
+       {PaddingMode::kExplicit, 1, 1, 1, 1}},
+      {"dw 3x3 s1 VALID c64 (vector)", {1, 9, 14, 64}, 1, 3, 1, PaddingMode::kValid, Activation::kNone},
+      {"dw 3x3 s2 VALID c64 odd (vector)", {2, 11, 13, 64}, 1, 3, 2, PaddingMode::kValid, Activation::kRelu},
+      {"dw 5x5 s1 SAME c16 (vector)", {2, 11, 9, 16}, 1, 5, 1, PaddingMode::kSame, Activation::kRelu},
+      {"dw 5x5 s2 SAME c24 (vector)", {1, 13, 10, 24}, 1, 5, 2, PaddingMode::kSame, Activation::kNone},
+      {"dw 3x3 s1 dilation2 c8 (vector, tap loop)", {1, 9, 10, 8}, 1, 3, 1, PaddingMode::kSame, Activation::kNone, 2},
+      {"dw 3x3 s3 SAME c16 (vector, tap loop)", {1, 10, 11, 16}, 1, 3, 3, PaddingMode::kSame, Activation::kRelu},
+      {"dw 2x2 s2 VALID c8 (vector, tap loop)", {1, 7, 9, 8}, 1, 2, 2, PaddingMode::kValid, Activation::kNone},
+      {"dw 3x3 s1 SAME c12 (f32 vector, f16 scalar)", {1, 7, 9, 12}, 1, 3, 1, PaddingMode::kSame, Activation::kNone},
+      {"dw 3x3 s1 SAME c8 m2 (scalar)", {1, 7, 9, 8}, 2, 3, 1, PaddingMode::kSame, Activation::kNone},
   };
   for (const DwCase& t : table) {
     engine::ConvAttrs a = conv_attrs(t.stride, t.mode, t.act, t.dilation);
@@ -359,6 +401,17 @@ void add_layout_and_reduce_cases(std::vector<OpCase>& cases) {
     cases.push_back(std::move(c));
   }
   {
+    OpCase c("layer norm gamma beta", make_op(OpType::kLayerNorm, engine::LayerNormAttrs{1e-5f}));
+    c.random_input(DType::kF32, {2, 5, 64}, -3.f, 5.f).random_input(DType::kF32, {64}).constant();
+    c.random_input(DType::kF32, {64}).constant();
+    cases.push_back(std::move(c));
+  }
+  {
+    OpCase c("layer norm plain, rows longer than a warp", make_op(OpType::kLayerNorm, engine::LayerNormAttrs{1e-3f}));
+    c.random_input(DType::kF32, {3, 70});
+    cases.push_back(std::move(c));
+  }
+  {
     OpCase c("softmax last axis (RetinaFace scores)", make_op(OpType::kSoftmax, engine::SoftmaxAttrs{-1, 1.f}));
     c.random_input(DType::kF32, {1, 33, 2}, -10.f, 10.f);
     cases.push_back(std::move(c));
@@ -371,6 +424,12 @@ void add_layout_and_reduce_cases(std::vector<OpCase>& cases) {
   {
     OpCase c("fully connected keep dims", make_op(OpType::kFullyConnected, engine::FullyConnectedAttrs{Activation::kRelu, true}));
     c.random_input(DType::kF32, {2, 3, 13}).random_input(DType::kF32, {5, 13}).constant().random_input(DType::kF32, {5}).constant();
+    cases.push_back(std::move(c));
+  }
+  {
+    // The CUDA direct kernel's vector path with H = W = 1 (FullyConnected is a 1x1 conv there).
+    OpCase c("fully connected 16->8 (vector direct)", make_op(OpType::kFullyConnected, engine::FullyConnectedAttrs{Activation::kRelu, true}));
+    c.random_input(DType::kF32, {3, 5, 16}).random_input(DType::kF32, {8, 16}).constant().random_input(DType::kF32, {8}).constant();
     cases.push_back(std::move(c));
   }
   {

@@ -135,12 +135,13 @@ engine::ConvAttrs same_conv(engine::Activation act = engine::Activation::kNone) 
 
 // Runs both plans on the same random inputs; returns the worst normalized error over the outputs.
 double compare_with_cpu(const std::shared_ptr<const engine::Graph>& g, const CudaPlanOptions& options,
-                        int* epilogue_fusions) {
+                        int* epilogue_fusions, int* layer_norm_fusions = nullptr) {
   engine::cpu::PlanOptions cpu_options;
   cpu_options.reference_only = true;
   auto cpu = engine::cpu::CpuPlan::create(g, {}, cpu_options);
   auto gpu = CudaPlan::create(g, {}, options);
   *epilogue_fusions = gpu->stats().epilogue_fusions;
+  if (layer_norm_fusions) *layer_norm_fusions = gpu->stats().layer_norm_fusions;
   std::mt19937 rng(11);
   std::uniform_real_distribution<float> u(-1.f, 1.f);
   for (int i = 0; i < cpu->num_inputs(); ++i) {
@@ -203,6 +204,74 @@ TEST(CudaOps, DepthwiseEpilogueFusesResidualWithActivation) {
   }
 }
 
+// conv/depthwise output y -> PRelu -> Add(residual) -> Relu -> PRelu: three epilogue fusions (the
+// Relu folds into the Add first).
+int32_t full_epilogue(GraphBuilder& b, int32_t y, int32_t residual, int64_t channels) {
+  const int32_t p1 = b.op(engine::OpType::kPRelu, {y, b.constant({1, 1, channels}, 0.f, 0.5f)});
+  const int32_t s = b.op(engine::OpType::kAdd, {residual, p1});
+  const int32_t a = b.op(engine::OpType::kRelu, {s});
+  return b.op(engine::OpType::kPRelu, {a, b.constant({channels}, 0.f, 0.5f)});
+}
+
+void expect_full_epilogue(const std::shared_ptr<engine::Graph>& g, const char* label) {
+  for (bool fp16 : {false, true}) {
+    CudaPlanOptions options;
+    options.fp16 = fp16;
+    int fusions = 0;
+    const double err = compare_with_cpu(g, options, &fusions);
+    std::printf("[cuda-op] %s %s: %d epilogue fusions, normalized error %.3e\n", fp16 ? "fp16" : "fp32", label,
+                fusions, err);
+    EXPECT_EQ(fusions, 3) << label;
+    EXPECT_LE(err, fp16 ? 1e-3 : 1e-5) << label;
+  }
+}
+
+// The 16-byte kernels (conv_direct.cu, depthwise_vec.cu) with every epilogue stage, the residual
+// read as vectors, on pixel counts that are no multiple of a block.
+TEST(CudaOps, VectorKernelsFuseTheWholeEpilogue) {
+  FACEPIPE_REQUIRE_CUDA();
+  struct Pointwise {
+    int64_t c, oc;
+  };
+  for (const Pointwise t : {Pointwise{8, 16}, Pointwise{16, 32}, Pointwise{32, 32}, Pointwise{16, 8}}) {
+    GraphBuilder b;
+    const int32_t x = b.input({2, 37, 53, t.c});
+    const int32_t r = b.input({2, 37, 53, t.oc});
+    const int32_t y = b.op(engine::OpType::kConv2D, {x, b.constant({t.oc, 1, 1, t.c}), b.constant({t.oc})}, same_conv());
+    b.g->outputs = {full_epilogue(b, y, r, t.oc)};
+    const std::string label = "conv 1x1 " + std::to_string(t.c) + "->" + std::to_string(t.oc) + "+epilogue";
+    expect_full_epilogue(b.g, label.c_str());
+  }
+  {
+    GraphBuilder b;  // stem: scalar taps, vector stores and residual
+    const int32_t x = b.input({2, 37, 53, 3});
+    const int32_t r = b.input({2, 19, 27, 16});
+    engine::ConvAttrs a = same_conv(engine::Activation::kLeakyRelu);
+    a.stride_h = a.stride_w = 2;
+    a.activation_alpha = 0.1f;
+    const int32_t y = b.op(engine::OpType::kConv2D, {x, b.constant({16, 3, 3, 3}), b.constant({16})}, a);
+    b.g->outputs = {full_epilogue(b, y, r, 16)};
+    expect_full_epilogue(b.g, "conv 3x3 s2 3->16+epilogue");
+  }
+  {
+    GraphBuilder b;  // depthwise stride 1, residual = the input
+    const int32_t x = b.input({2, 15, 19, 32});
+    const int32_t y = b.op(engine::OpType::kDepthwiseConv2D, {x, b.constant({1, 3, 3, 32}), b.constant({32})}, same_conv());
+    b.g->outputs = {full_epilogue(b, y, x, 32)};
+    expect_full_epilogue(b.g, "dw 3x3 s1 c32+epilogue");
+  }
+  {
+    GraphBuilder b;  // depthwise stride 2, 5x5
+    const int32_t x = b.input({2, 17, 21, 16});
+    const int32_t r = b.input({2, 9, 11, 16});
+    engine::ConvAttrs a = same_conv(engine::Activation::kRelu6);
+    a.stride_h = a.stride_w = 2;
+    const int32_t y = b.op(engine::OpType::kDepthwiseConv2D, {x, b.constant({1, 5, 5, 16}), b.constant({16})}, a);
+    b.g->outputs = {full_epilogue(b, y, r, 16)};
+    expect_full_epilogue(b.g, "dw 5x5 s2 c16+epilogue");
+  }
+}
+
 TEST(CudaOps, ResidualComputedAfterTheConvIsNotFused) {
   FACEPIPE_REQUIRE_CUDA();
   GraphBuilder b;
@@ -215,6 +284,51 @@ TEST(CudaOps, ResidualComputedAfterTheConvIsNotFused) {
   const double err = compare_with_cpu(b.g, CudaPlanOptions{}, &fusions);
   EXPECT_EQ(fusions, 0);
   EXPECT_LE(err, 1e-5);
+}
+
+// TFLite's ten-op layer norm (the blendshape MLP's) becomes one LayerNorm kernel; a chain whose
+// intermediate is also read elsewhere stays as it is.
+int32_t decomposed_layer_norm(GraphBuilder& b, int32_t x, int64_t channels) {
+  using engine::OpType;
+  const engine::ReduceAttrs last{{-1}, true};
+  const int32_t m = b.op(OpType::kMean, {x}, last);
+  const int32_t n = b.op(OpType::kNeg, {m});
+  const int32_t d = b.op(OpType::kSquaredDifference, {x, m});
+  const int32_t v = b.op(OpType::kMean, {d}, last);
+  const int32_t eps = b.g->add_constant("eps", engine::DType::kF32, engine::Shape{}, [] {
+    AlignedBuffer e(4);
+    e.as<float>()[0] = 1e-6f;
+    return e;
+  }());
+  const int32_t ve = b.op(OpType::kAdd, {v, eps});
+  const int32_t r = b.op(OpType::kRsqrt, {ve});
+  const int32_t g = b.op(OpType::kMul, {r, b.constant({channels}, 0.5f, 1.5f)});
+  const int32_t a = b.op(OpType::kMul, {x, g});
+  const int32_t c = b.op(OpType::kMul, {n, g});
+  return b.op(OpType::kAdd, {a, c});
+}
+
+TEST(CudaOps, LayerNormChainFusesIntoOneOp) {
+  FACEPIPE_REQUIRE_CUDA();
+  for (const engine::Shape& shape : {engine::Shape{1, 1, 97, 64}, engine::Shape{2, 5, 70}}) {
+    GraphBuilder b;
+    const int32_t x = b.input(shape);
+    const int32_t y = decomposed_layer_norm(b, x, shape[shape.rank() - 1]);
+    b.g->outputs = {b.op(engine::OpType::kAdd, {y, x})};
+    int epilogue = 0, layer_norm = 0;
+    const double err = compare_with_cpu(b.g, CudaPlanOptions{}, &epilogue, &layer_norm);
+    std::printf("[cuda-op] layer norm chain %s: %d ops fused away, normalized error %.3e\n", shape.to_string().c_str(),
+                layer_norm, err);
+    EXPECT_EQ(layer_norm, 9);
+    EXPECT_LE(err, 1e-5);
+  }
+  GraphBuilder b;  // the variance is also a graph output: nothing may be fused
+  const int32_t x = b.input({1, 4, 32});
+  const int32_t y = decomposed_layer_norm(b, x, 32);
+  b.g->outputs = {y, b.g->ops[3].outputs[0]};
+  int epilogue = 0, layer_norm = -1;
+  EXPECT_LE(compare_with_cpu(b.g, CudaPlanOptions{}, &epilogue, &layer_norm), 1e-5);
+  EXPECT_EQ(layer_norm, 0);
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 // while the current one is multiplied. BN follows the output channels (16/32/64) so that the many
 // narrow layers of these networks do not waste three quarters of every tile. The epilogue (bias,
 // activation, PRelu, residual add) runs on the accumulators before the single store.
+// make_conv_kernel picks this GEMM, the tensor-core GEMM (conv_wmma.cu) or, for short reductions
+// with few output channels, the direct kernels (conv_direct.cu).
 #include <algorithm>
 #include <cstdlib>
 
@@ -137,64 +139,6 @@ __global__ void __launch_bounds__(BM * BN / 16) conv_igemm_kernel(const ConvPara
   }
 }
 
-// Convolutions with a short reduction and few output channels (the RGB stems: K = 3x3x3 or
-// 5x5x3, 8..32 outputs; 1x1 layers with K <= 32): one thread per output pixel computes every
-// channel from registers, the weights sit in shared memory. The GEMM tiling would spend its time on a K of 27 and half-empty
-// N tiles here; this reads each input tap once per pixel and writes whole pixels.
-constexpr int kDirectMaxK = 96;
-constexpr int kDirectThreads = 128;
-
-template <typename T, int OCB>
-__global__ void __launch_bounds__(kDirectThreads) conv_direct_kernel(const ConvParams p) {
-  await_inputs();
-  __shared__ float ws[kDirectMaxK * OCB];
-  const T* __restrict__ w = static_cast<const T*>(p.w);
-  for (int i = threadIdx.x; i < p.K * p.OC; i += kDirectThreads) {
-    const int oc = i / p.K, k = i % p.K;
-    ws[k * OCB + oc] = load_f32(w, i);  // OHWI row oc, column k
-  }
-  __syncthreads();
-  const int m = blockIdx.x * kDirectThreads + threadIdx.x;
-  if (m >= p.M) return;
-  const int ox = m % p.OW;
-  const int t = m / p.OW;
-  const int oy = t % p.OH;
-  const int n = t / p.OH;
-  const T* __restrict__ x = static_cast<const T*>(p.x) + static_cast<int64_t>(n) * p.H * p.W * p.C;
-  float acc[OCB];
-#pragma unroll
-  for (int c = 0; c < OCB; ++c) acc[c] = 0.f;
-  const int KH = p.K / (p.KW * p.C);
-  int k = 0;
-  for (int ky = 0; ky < KH; ++ky) {
-    const int iy = oy * p.SH - p.PT + ky * p.DH;
-    for (int kx = 0; kx < p.KW; ++kx) {
-      const int ix = ox * p.SW - p.PL + kx * p.DW;
-      const bool inside = iy >= 0 && iy < p.H && ix >= 0 && ix < p.W;
-      for (int ic = 0; ic < p.C; ++ic, ++k) {
-        const float v = inside ? load_f32(x, (iy * p.W + ix) * p.C + ic) : 0.f;
-#pragma unroll
-        for (int c = 0; c < OCB; ++c) acc[c] = fmaf(v, ws[k * OCB + c], acc[c]);
-      }
-    }
-  }
-  T* __restrict__ y = static_cast<T*>(p.y);
-#pragma unroll
-  for (int c = 0; c < OCB; ++c) {
-    if (c >= p.OC) break;
-    const int64_t index = static_cast<int64_t>(m) * p.OC + c;
-    store_f32(y, index, apply_epilogue<T>(p.epi, acc[c], c, index));
-  }
-}
-
-template <typename T>
-void launch_direct(const ConvParams& p, cudaStream_t stream) {
-  const unsigned grid = grid_for(p.M, kDirectThreads);
-  if (p.OC <= 8) launch(conv_direct_kernel<T, 8>, grid, kDirectThreads, stream, p);
-  else if (p.OC <= 16) launch(conv_direct_kernel<T, 16>, grid, kDirectThreads, stream, p);
-  else launch(conv_direct_kernel<T, 32>, grid, kDirectThreads, stream, p);
-}
-
 template <typename T, int BN, int BM>
 void launch_tile(const ConvParams& p, cudaStream_t stream) {
   const dim3 grid((p.M + BM - 1) / BM, (p.OCg + BN - 1) / BN, p.groups);
@@ -223,8 +167,7 @@ void launch_bn(const ConvParams& p, cudaStream_t stream) {
 Status launch_conv(const ConvParams& p, cudaStream_t stream) {
   if (p.M == 0 || p.OC == 0) return Status::ok();
   if (p.direct) {
-    if (p.storage == DType::kF16) launch_direct<__half>(p, stream);
-    else launch_direct<float>(p, stream);
+    launch_conv_direct(p, stream);
   } else if (p.warp) {
     launch_conv_warp(p, stream);
   } else if (p.tensor_cores) {
@@ -353,6 +296,7 @@ std::unique_ptr<CudaKernel> make_conv_kernel(const KernelArgs& args) {
                    (p.pointwise ? p.C % 8 == 0 : p.C % 8 == 0 && (p.groups * p.ICg) % 8 == 0);
   auto kernel = std::make_unique<LaunchKernel<ConvParams>>(p, &launch_conv);
   build_epilogue(args, p.OC, act, alpha, kernel->params().epi, *kernel);
+  if (p.direct) plan_conv_direct(kernel->params(), sms);  // its vector paths check the residual too
   return kernel;
 }
 

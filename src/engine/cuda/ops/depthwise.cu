@@ -1,34 +1,23 @@
-// DepthwiseConv2D (NHWC, weights [1, KH, KW, C*M]) with the fused epilogue. One thread per output
-// element, channels fastest, so a warp reads consecutive channels of input pixels and the
-// matching consecutive weights: every access is coalesced. Memory-bound; no shared memory needed
-// at these channel counts.
+// DepthwiseConv2D (NHWC, weights [1, KH, KW, C*M]) with the fused epilogue. Memory-bound; no
+// shared memory needed at these channel counts. Layers with multiplier 1 and channels in whole
+// 16-byte vectors take depthwise_vec.cu; this file's kernel handles every layer: threads over
+// (output columns, channel), channels fastest, so a warp reads consecutive channels of input
+// pixels and the matching consecutive weights: every access is coalesced, if only 2 or 4 bytes
+// wide.
 #include <algorithm>
 
 #include "engine/cuda/ops/common.cuh"
+#include "engine/cuda/ops/depthwise_params.h"
 #include "engine/cuda/ops/window_geometry.h"
 
 namespace facepipe::engine::cuda {
 
 namespace {
 
-struct DwParams {
-  const void* x = nullptr;
-  const void* w = nullptr;
-  void* y = nullptr;
-  int H = 0, W = 0, C = 0;
-  int OH = 0, OW = 0, OC = 0;
-  int KH = 0, KW = 0, SH = 1, SW = 1, DH = 1, DW = 1, PT = 0, PL = 0;
-  int multiplier = 1;
-  int total = 0;
-  int rows = 0;  // N * OH
-  DType storage = DType::kF32;
-  Epilogue epi;
-};
-
 // One block row per output row (n, oy): threads walk (4 output columns, oc) with oc fastest, so a
 // thread's index arithmetic and weight loads serve four outputs; square 3x3 and 5x5 windows are
 // unrolled (KS), others loop (KS = 0).
-constexpr int kVX = 4;
+constexpr int kVX = kDwColumns;
 
 template <typename T, int KS>
 __global__ void depthwise_kernel(const DwParams p) {
@@ -84,6 +73,10 @@ void launch_typed(const DwParams& p, cudaStream_t stream) {
 
 Status launch_depthwise(const DwParams& p, cudaStream_t stream) {
   if (p.total == 0) return Status::ok();
+  if (p.vec) {
+    launch_depthwise_vec(p, stream);
+    return launch_status();
+  }
   if (p.storage == DType::kF16) launch_typed<__half>(p, stream);
   else launch_typed<float>(p, stream);
   return launch_status();
@@ -113,6 +106,7 @@ std::unique_ptr<CudaKernel> make_depthwise_kernel(const KernelArgs& args) {
   p.rows = static_cast<int>(y.shape[0] * y.shape[1]);
   auto kernel = std::make_unique<LaunchKernel<DwParams>>(p, &launch_depthwise);
   build_epilogue(args, p.OC, a.activation, a.activation_alpha, kernel->params().epi, *kernel);
+  plan_depthwise_vec(kernel->params());  // after the epilogue: the residual's alignment counts
   return kernel;
 }
 
