@@ -254,21 +254,38 @@ TEST(CudaOps, VectorKernelsFuseTheWholeEpilogue) {
     expect_full_epilogue(b.g, "conv 3x3 s2 3->16+epilogue");
   }
   {
+    // The vector depthwise kernel only takes layers with four waves of its blocks on the GPU
+    // (2.2M outputs on the H200), hence the sizes of these two.
     GraphBuilder b;  // depthwise stride 1, residual = the input
-    const int32_t x = b.input({2, 15, 19, 32});
+    const int32_t x = b.input({2, 160, 257, 32});
     const int32_t y = b.op(engine::OpType::kDepthwiseConv2D, {x, b.constant({1, 3, 3, 32}), b.constant({32})}, same_conv());
     b.g->outputs = {full_epilogue(b, y, x, 32)};
     expect_full_epilogue(b.g, "dw 3x3 s1 c32+epilogue");
   }
   {
     GraphBuilder b;  // depthwise stride 2, 5x5
-    const int32_t x = b.input({2, 17, 21, 16});
-    const int32_t r = b.input({2, 9, 11, 16});
+    const int32_t x = b.input({2, 600, 540, 16});
+    const int32_t r = b.input({2, 300, 270, 16});
     engine::ConvAttrs a = same_conv(engine::Activation::kRelu6);
     a.stride_h = a.stride_w = 2;
     const int32_t y = b.op(engine::OpType::kDepthwiseConv2D, {x, b.constant({1, 5, 5, 16}), b.constant({16})}, a);
     b.g->outputs = {full_epilogue(b, y, r, 16)};
     expect_full_epilogue(b.g, "dw 5x5 s2 c16+epilogue");
+  }
+}
+
+// Channel counts that are not whole vectors (BlazeFace's 24/28) take the scalar direct kernel: a
+// thread per pixel with every channel on large layers, channel groups of 8 on small ones.
+TEST(CudaOps, ScalarDirectKernelOnLargeAndSmallLayers) {
+  FACEPIPE_REQUIRE_CUDA();
+  for (const engine::Shape& shape : {engine::Shape{1, 300, 300, 24}, engine::Shape{1, 64, 64, 24}}) {
+    GraphBuilder b;
+    const int32_t x = b.input(shape);
+    const int32_t r = b.input({shape[0], shape[1], shape[2], 28});
+    const int32_t y = b.op(engine::OpType::kConv2D, {x, b.constant({28, 1, 1, 24}), b.constant({28})}, same_conv());
+    b.g->outputs = {full_epilogue(b, y, r, 28)};
+    const std::string label = "conv 1x1 24->28 on " + shape.to_string() + "+epilogue";
+    expect_full_epilogue(b.g, label.c_str());
   }
 }
 

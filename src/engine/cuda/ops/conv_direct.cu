@@ -13,7 +13,8 @@
 //   the input pixel as 16-byte vectors (the G threads of a pixel read the same addresses, which the
 //   load unit merges); other shapes (the 3-channel stems) read scalar taps.
 // * conv_direct_kernel: the scalar kernel for every other shape (odd output channels: one thread
-//   per pixel, all <= 32 output channels in registers).
+//   per pixel, all <= 32 output channels in registers; small layers split the channels into
+//   groups of 8 over blockIdx.y so that batch-1 layers still fill the GPU).
 #include <algorithm>
 
 #include "engine/cuda/ops/common.cuh"
@@ -31,9 +32,11 @@ __global__ void __launch_bounds__(kThreads) conv_direct_kernel(const ConvParams 
   await_inputs();
   __shared__ float ws[kDirectMaxK * OCB];
   const T* __restrict__ w = static_cast<const T*>(p.w);
-  for (int i = threadIdx.x; i < p.K * p.OC; i += kThreads) {
+  const int oc0 = blockIdx.y * OCB;  // this block's output channels: oc0 .. oc0 + count
+  const int count = min(OCB, p.OC - oc0);
+  for (int i = threadIdx.x; i < p.K * OCB; i += kThreads) {
     const int oc = i / p.K, k = i % p.K;
-    ws[k * OCB + oc] = load_f32(w, i);  // OHWI row oc, column k
+    ws[k * OCB + oc] = oc < count ? load_f32(w, static_cast<int64_t>(oc0 + oc) * p.K + k) : 0.f;  // OHWI row
   }
   __syncthreads();
   const int m = blockIdx.x * kThreads + threadIdx.x;
@@ -63,9 +66,9 @@ __global__ void __launch_bounds__(kThreads) conv_direct_kernel(const ConvParams 
   T* __restrict__ y = static_cast<T*>(p.y);
 #pragma unroll
   for (int c = 0; c < OCB; ++c) {
-    if (c >= p.OC) break;
-    const int64_t index = static_cast<int64_t>(m) * p.OC + c;
-    store_f32(y, index, apply_epilogue<T>(p.epi, acc[c], c, index));
+    if (c >= count) break;
+    const int64_t index = static_cast<int64_t>(m) * p.OC + oc0 + c;
+    store_f32(y, index, apply_epilogue<T>(p.epi, acc[c], oc0 + c, index));
   }
 }
 
@@ -223,6 +226,11 @@ void launch_typed(const ConvParams& p, cudaStream_t stream) {
     launch_vec_px<T, 1>(p, stream);
     return;
   }
+  if (p.direct_split) {
+    const dim3 grid(grid_for(p.M, kThreads), static_cast<unsigned>((p.OC + 7) / 8));
+    launch(conv_direct_kernel<T, 8>, grid, kThreads, stream, p);
+    return;
+  }
   const unsigned grid = grid_for(p.M, kThreads);
   if (p.OC <= 8) launch(conv_direct_kernel<T, 8>, grid, kThreads, stream, p);
   else if (p.OC <= 16) launch(conv_direct_kernel<T, 16>, grid, kThreads, stream, p);
@@ -245,6 +253,10 @@ void plan_conv_direct(ConvParams& p, int sms) {
   // several waves of blocks; small layers (batch-1 landmarks) keep one for more blocks.
   const int64_t blocks_px2 = g > 0 ? (static_cast<int64_t>(p.M) * g + 2 * kThreads - 1) / (2 * kThreads) : 0;
   p.direct_px = p.storage == DType::kF16 && blocks_px2 >= 4 * std::max(sms, 1) ? 2 : 1;
+  // The scalar kernel has a thread per pixel: at batch 1 (BlazeFace's 64x64 layers with 24..28
+  // channels: 32 blocks) most multiprocessors would idle, so small layers split the output
+  // channels into groups of 8 over blockIdx.y (inputs are re-read per group, from cache).
+  p.direct_split = !p.direct_vec && p.OC > 8 && grid_for(p.M, kThreads) < 4 * std::max(sms, 1);
 }
 
 void launch_conv_direct(const ConvParams& p, cudaStream_t stream) {

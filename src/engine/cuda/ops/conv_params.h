@@ -26,6 +26,7 @@ struct ConvParams {
   bool direct_vec = false;     // direct, 16-byte output vectors (plan_conv_direct decides)
   bool direct_vec_in = false;  // direct_vec, and the 1x1 input read as 16-byte vectors
   int direct_px = 1;           // direct_vec: output pixels per thread (1 or 2)
+  bool direct_split = false;  // scalar direct kernel: output channels in groups of 8 over blockIdx.y
   bool tensor_cores = false;  // conv_wmma.cu (f16 storage, channels in multiples of 8)
   bool warp = false;          // conv_warp.cu (few outputs, long K: lane groups split K)
   int warp_vector = 1;        // elements per load along K (8/4/2/1)

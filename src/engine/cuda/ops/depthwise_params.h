@@ -20,7 +20,6 @@ struct DwParams {
   int total = 0;
   int rows = 0;  // N * OH
   bool vec = false;     // depthwise_vec.cu (plan_depthwise_vec decides)
-  int vec_threads = 128;  // its block size
   DType storage = DType::kF32;
   Epilogue epi;
 };

@@ -110,7 +110,7 @@ __global__ void __launch_bounds__(kThreads) depthwise_vec_kernel(const DwParams 
 
 template <typename T>
 void launch_typed(const DwParams& p, cudaStream_t stream) {
-  const int threads = p.vec_threads;
+  const int threads = kThreads;
   const unsigned grid = grid_for(vec_threads_total(p), threads);
   const bool fixed_columns = p.DW == 1 && (p.SW == 1 || p.SW == 2);
   if (fixed_columns && p.KH == 3 && p.KW == 3) {
@@ -132,13 +132,14 @@ void plan_depthwise_vec(DwParams& p) {
   // and the tensor's base is (the arena aligns to 64 bytes, constants to 256; checked anyway).
   p.vec = p.multiplier == 1 && p.OC == p.C && p.C % v == 0 && aligned16(p.x) && aligned16(p.w) && aligned16(p.y) &&
           (!p.epi.residual || aligned16(p.epi.residual));
-  // A thread does the work of 8 (f16) threads of the general kernel: layers too small to fill two
-  // waves of 128-thread blocks (batch-1 landmarks at 16x16..64x64) take 64-thread blocks, which
-  // spread them over twice as many multiprocessors.
+  // A thread does the work of 8 (f16) threads of the general kernel, so small layers (batch-1
+  // landmarks at 16x16..128x128) would leave most multiprocessors idle: measured on the H200, the
+  // landmark network's 8-channel 128x128 layers took 10 us instead of 6.5. They stay on the
+  // general kernel; the vector kernel takes layers with at least four waves of its blocks.
   int sms = 0, device = 0;
   cudaGetDevice(&device);
   cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-  p.vec_threads = vec_threads_total(p) >= 2 * static_cast<int64_t>(std::max(sms, 1)) * kThreads ? kThreads : 64;
+  p.vec = p.vec && vec_threads_total(p) >= 4 * static_cast<int64_t>(std::max(sms, 1)) * kThreads;
 }
 
 void launch_depthwise_vec(const DwParams& p, cudaStream_t stream) {
