@@ -10,6 +10,7 @@
 #include <random>
 #include <regex>
 
+#include "common/half.h"
 #include "engine/cpu/cpu_plan.h"
 #include "engine/import/model_loader.h"
 #include "support/test_support.h"
@@ -136,6 +137,55 @@ TEST(ModelParity, MediaPipeNetworksMatchLiteRT) {
   }
   std::printf("[parity] %d MediaPipe cases\n", cases);
   EXPECT_GE(cases, 10);
+}
+
+// What f16 weight storage alone costs, with everything else f32 on the CPU: the floor under any
+// fp16 plan's whole-network error (docs/engine_cuda.md). The MediaPipe networks ship f16 weights,
+// so rounding them again must change nothing (the importer widens them exactly); RetinaFace ships
+// f32 weights, and rounding them alone moves its outputs by more than 1e-3 of their range.
+double weight_rounding_error(const std::string& spec, const Shape& shape, const std::vector<float>& input) {
+  auto exact = std::make_shared<Graph>(load_graph(spec));
+  auto rounded = std::make_shared<Graph>(load_graph(spec));
+  for (const Tensor& t : rounded->tensors) {
+    if (t.constant < 0 || t.dtype != DType::kF32) continue;
+    AlignedBuffer& data = rounded->constants[static_cast<size_t>(t.constant)].data;
+    for (size_t i = 0; i < data.size() / 4; ++i) data.as<float>()[i] = half_to_float(float_to_half(data.as<float>()[i]));
+  }
+  auto run = [&](std::shared_ptr<const Graph> g) {
+    auto plan = cpu::CpuPlan::create(std::move(g), std::span<const Shape>(&shape, 1));
+    std::memcpy(plan->input(0).data, input.data(), input.size() * sizeof(float));
+    EXPECT_TRUE(plan->run().is_ok());
+    std::vector<std::vector<float>> out;
+    for (int i = 0; i < plan->num_outputs(); ++i)
+      out.emplace_back(plan->output(i).as<float>(), plan->output(i).as<float>() + plan->output(i).num_elements());
+    return out;
+  };
+  const auto a = run(exact);
+  const auto b = run(rounded);
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const test::Deviation d = test::compare(b[i].data(), a[i].data(), a[i].size());
+    worst = std::max(worst, d.max_abs_error / std::max(d.max_reference_magnitude, kMagnitudeFloor));
+  }
+  return worst;
+}
+
+TEST(ModelParity, F16WeightStorageFloor) {
+  const fs::path retina = test::models_dir() / "retinaface_mnet025_dyn.onnx";
+  const fs::path crowd = test::reference_dir() / "retinaface_raw" / "crowd_1x3x312x512.f32";
+  const fs::path task = test::models_dir() / "face_landmarker.task";
+  const fs::path crop = test::reference_dir() / "mediapipe" / "raw" / "glasses_frontal" / "landmarks_face0_crop" / "input_0.bin";
+  FACEPIPE_REQUIRE_FILE(retina);
+  FACEPIPE_REQUIRE_FILE(crowd);
+  FACEPIPE_REQUIRE_FILE(task);
+  FACEPIPE_REQUIRE_FILE(crop);
+  const double retina_floor = weight_rounding_error(retina.string(), Shape{1, 3, 312, 512}, test::read_f32_file(crowd));
+  const double landmark_floor = weight_rounding_error(task.string() + ":face_landmarks_detector.tflite",
+                                                      Shape{1, 256, 256, 3}, test::read_f32_file(crop));
+  std::printf("[parity] f16 weights alone (CPU, all else f32): retinaface crowd %.3e, landmarks %.3e\n", retina_floor,
+              landmark_floor);
+  EXPECT_EQ(landmark_floor, 0.0);
+  EXPECT_GT(retina_floor, 1e-3);
 }
 
 }  // namespace

@@ -16,44 +16,31 @@ namespace {
 constexpr int kNpw = 4;  // output channels per lane group
 constexpr int kWarpConvThreads = 256;
 
-// V consecutive elements as f32, from an address aligned to V elements.
+// The unsigned type of `Bytes` bytes (one load instruction).
+template <int Bytes> struct RawOf;
+template <> struct RawOf<16> { using type = uint4; };
+template <> struct RawOf<8> { using type = uint2; };
+template <> struct RawOf<4> { using type = uint32_t; };
+template <> struct RawOf<2> { using type = uint16_t; };
+
+// V consecutive elements as f32, from an address aligned to V elements: one load of V elements'
+// bytes, then f16 pairs or floats unpacked from registers.
 template <typename T, int V>
 __device__ __forceinline__ void load_vector(const T* p, float (&out)[V]) {
-  if constexpr (std::is_same_v<T, __half> && V == 8) {
-    const uint4 raw = *reinterpret_cast<const uint4*>(p);
+  using Raw = typename RawOf<V * static_cast<int>(sizeof(T))>::type;
+  const Raw raw = *reinterpret_cast<const Raw*>(p);
+  if constexpr (std::is_same_v<T, __half> && V >= 2) {
     const __half2* h = reinterpret_cast<const __half2*>(&raw);
 #pragma unroll
-    for (int i = 0; i < 4; ++i) {
+    for (int i = 0; i < V / 2; ++i) {
       const float2 f = __half22float2(h[i]);
       out[2 * i] = f.x;
       out[2 * i + 1] = f.y;
     }
-  } else if constexpr (std::is_same_v<T, __half> && V == 4) {
-    const uint2 raw = *reinterpret_cast<const uint2*>(p);
-    const __half2* h = reinterpret_cast<const __half2*>(&raw);
-#pragma unroll
-    for (int i = 0; i < 2; ++i) {
-      const float2 f = __half22float2(h[i]);
-      out[2 * i] = f.x;
-      out[2 * i + 1] = f.y;
-    }
-  } else if constexpr (std::is_same_v<T, __half> && V == 2) {
-    const float2 f = __half22float2(*reinterpret_cast<const __half2*>(p));
-    out[0] = f.x;
-    out[1] = f.y;
-  } else if constexpr (std::is_same_v<T, float> && V == 2) {
-    const float2 f = *reinterpret_cast<const float2*>(p);
-    out[0] = f.x;
-    out[1] = f.y;
-  } else if constexpr (std::is_same_v<T, float> && V == 4) {
-    const float4 f = *reinterpret_cast<const float4*>(p);
-    out[0] = f.x;
-    out[1] = f.y;
-    out[2] = f.z;
-    out[3] = f.w;
   } else {
+    const T* e = reinterpret_cast<const T*>(&raw);
 #pragma unroll
-    for (int i = 0; i < V; ++i) out[i] = load_f32(p, i);
+    for (int i = 0; i < V; ++i) out[i] = load_f32(e, i);
   }
 }
 
