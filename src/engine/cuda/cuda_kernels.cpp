@@ -26,6 +26,14 @@ bool programmatic_launch_enabled() {
 
 bool is_float_storage(DType d) { return d == DType::kF32 || d == DType::kF16; }
 
+void require_float_tensors(const Op& op, const TensorView& x, const TensorView& y, const TensorView* w) {
+  if (!is_float_storage(x.dtype) || y.dtype != x.dtype || (w && w->dtype != x.dtype)) {
+    unsupported(op, w ? "input, weights and output must share one float storage type" : "needs f32/f16 tensors");
+  }
+  require_int32_elements(op, x.num_elements());
+  require_int32_elements(op, y.num_elements());
+}
+
 namespace {
 
 using Factory = std::unique_ptr<CudaKernel> (*)(const KernelArgs&);

@@ -89,11 +89,7 @@ std::unique_ptr<CudaKernel> make_depthwise_kernel(const KernelArgs& args) {
   const TensorView& x = args.inputs[0];
   const TensorView& w = args.inputs[1];
   const TensorView& y = args.outputs[0];
-  if (!is_float_storage(x.dtype) || w.dtype != x.dtype || y.dtype != x.dtype) {
-    unsupported(op, "input, weights and output must share one float storage type");
-  }
-  require_int32_elements(op, x.num_elements());
-  require_int32_elements(op, y.num_elements());
+  require_float_tensors(op, x, y, &w);
   const ConvAttrs& a = op.as<ConvAttrs>();
   DwParams p;
   p.x = x.data;

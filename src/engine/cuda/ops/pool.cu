@@ -67,9 +67,7 @@ std::unique_ptr<CudaKernel> make_pool_kernel(const KernelArgs& args) {
   const Op& op = args.op;
   const TensorView& x = args.inputs[0];
   const TensorView& y = args.outputs[0];
-  if (!is_float_storage(x.dtype) || y.dtype != x.dtype) unsupported(op, "pooling needs f32/f16 tensors");
-  require_int32_elements(op, x.num_elements());
-  require_int32_elements(op, y.num_elements());
+  require_float_tensors(op, x, y);
   const PoolAttrs* a = std::get_if<PoolAttrs>(&op.attrs);
   if (!a) unsupported(op, "missing pool attributes");
   const Padding pad = resolve_padding(a->padding, x.shape[1], x.shape[2], a->filter_h, a->filter_w, a->stride_h,

@@ -187,8 +187,7 @@ std::unique_ptr<CudaKernel> make_reduce_kernel(const KernelArgs& args) {
   const Op& op = args.op;
   const TensorView& x = args.inputs[0];
   const TensorView& y = args.outputs[0];
-  if (!is_float_storage(x.dtype) || y.dtype != x.dtype) unsupported(op, "needs f32/f16 tensors");
-  require_int32_elements(op, x.num_elements());
+  require_float_tensors(op, x, y);
   if (op.type == OpType::kLayerNorm) return make_layer_norm_kernel(args);
   if (op.type == OpType::kSoftmax) {
     const auto* a = std::get_if<SoftmaxAttrs>(&op.attrs);

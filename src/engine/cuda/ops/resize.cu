@@ -86,9 +86,7 @@ std::unique_ptr<CudaKernel> make_resize_kernel(const KernelArgs& args) {
   const Op& op = args.op;
   const TensorView& x = args.inputs[0];
   const TensorView& y = args.outputs[0];
-  if (!is_float_storage(x.dtype) || y.dtype != x.dtype) unsupported(op, "Resize needs f32/f16 tensors");
-  require_int32_elements(op, x.num_elements());
-  require_int32_elements(op, y.num_elements());
+  require_float_tensors(op, x, y);
   const auto* attrs = std::get_if<ResizeAttrs>(&op.attrs);
   const ResizeAttrs a = attrs ? *attrs : ResizeAttrs{};
   ResizeParams p;
