@@ -244,8 +244,8 @@ TEST(CudaFacePipeline, RetinaFacePathMatchesTheCpu) {
   EXPECT_LE(worst, 0.05);
 }
 
-// Frames as cameras deliver them (NV12, YUYV, packed BGR), converted on the GPU: the same faces as
-// the RGB upload, landmarks within the change that chroma subsampling makes to the pixels.
+// Frames as cameras deliver them (NV12, YUYV, packed BGR), read as they are on the GPU: the same
+// faces as the RGB upload, landmarks within the change that chroma subsampling makes to the pixels.
 TEST(CudaFacePipeline, YuvAndBgrFramesGiveTheSameFaces) {
   FACEPIPE_REQUIRE_CUDA();
   FACEPIPE_REQUIRE_FILE(test::reference_dir() / "mediapipe" / "decoded");
@@ -286,6 +286,79 @@ TEST(CudaFacePipeline, YuvAndBgrFramesGiveTheSameFaces) {
   EXPECT_LE(worst[0], 0.5);
   EXPECT_LE(worst[1], 0.5);
   EXPECT_LE(worst[2], 1e-4);  // packed BGR is the same pixels
+}
+
+// NV12/YUYV frames are sampled where they were uploaded, never converted as a whole: the faces and
+// the preview must be exactly those of the BGR frame convert_frame_cuda makes of the same YUV bytes,
+// uploaded as BGR24 (the pipeline's behaviour before it sampled YUV directly). Both detectors (the
+// letterbox warp and RetinaFace's planar resize), landmark crops and the preview.
+TEST(CudaFacePipeline, YuvFramesEqualTheirConversionToBgr) {
+  FACEPIPE_REQUIRE_CUDA();
+  FACEPIPE_REQUIRE_FILE(test::reference_dir() / "mediapipe" / "decoded");
+  using facepipe::cuda::DeviceBuffer;
+  using kernels::cuda::FrameFormat;
+  double worst = 0;
+  int faces = 0, runs = 0;
+  size_t preview_mismatches = 0;
+  for (DetectorKind detector : {DetectorKind::kBlazeFace, DetectorKind::kRetinaFace}) {
+    if (detector == DetectorKind::kRetinaFace && !fs::exists(test::models_dir() / "retinaface_mnet025_dyn.onnx")) continue;
+    CudaFacePipelineConfig config = gpu_config(1, false, detector);
+    config.preview_width = 960;
+    config.preview_height = 540;
+    CudaFacePipeline gpu(config);
+    for (const fs::path& png : decoded_images()) {
+      const media::Image image = media::decode_image_file(png);
+      const kernels::ImageView view = media::kernel_view(image);
+      gpu.ensure_frame_capacity(view.width, view.height);
+      const int w = view.width, h = view.height;
+      const size_t cw = static_cast<size_t>(w + 1) / 2, ch = static_cast<size_t>(h + 1) / 2;
+      std::vector<uint8_t> y(static_cast<size_t>(w) * static_cast<size_t>(h)), uv(cw * ch * 2),
+          yuyv(cw * 4 * static_cast<size_t>(h)), bgr(y.size() * 3);
+      kernels::encode_nv12(view, y.data(), w, uv.data(), static_cast<int64_t>(cw * 2));
+      kernels::encode_yuyv(view, yuyv.data(), static_cast<int64_t>(cw * 4));
+      const HostFrame raws[2] = {
+          {FrameFormat::kNV12, w, h, y.data(), w, uv.data(), static_cast<int64_t>(cw * 2)},
+          {FrameFormat::kYUYV, w, h, yuyv.data(), static_cast<int64_t>(cw * 4), nullptr, 0}};
+      const int pw = std::min(960, (w + 1) / 2), ph = std::min(540, (h + 1) / 2);
+      for (const HostFrame& raw : raws) {
+        // The reference frame: the whole-frame conversion on the GPU, back to the host as BGR24.
+        DeviceBuffer p0(raw.format == FrameFormat::kNV12 ? y.size() : yuyv.size()), p1(uv.size()), out(bgr.size());
+        FACEPIPE_CUDA_THROW(cudaMemcpy(p0.get(), raw.plane0, p0.bytes(), cudaMemcpyHostToDevice));
+        FACEPIPE_CUDA_THROW(cudaMemcpy(p1.get(), uv.data(), uv.size(), cudaMemcpyHostToDevice));
+        const kernels::cuda::DeviceFrameView dev{raw.format, w, h, p0.as<uint8_t>(), raw.stride0,
+                                                 raw.plane1 ? p1.as<uint8_t>() : nullptr, raw.stride1};
+        ASSERT_TRUE(kernels::cuda::convert_frame_cuda(dev, out.as<uint8_t>(), int64_t{w} * 3, kernels::ChannelOrder::kBGR,
+                                                      nullptr).is_ok());
+        FACEPIPE_CUDA_THROW(cudaMemcpy(bgr.data(), out.get(), bgr.size(), cudaMemcpyDeviceToHost));
+        const HostFrame packed{FrameFormat::kBGR24, w, h, bgr.data(), int64_t{w} * 3, nullptr, 0};
+
+        const CameraFrame direct{0, {}, 0.0, &raw, pw, ph};
+        Status st = gpu.process({&direct, 1}, false);
+        ASSERT_TRUE(st.is_ok()) << st.message();
+        const std::vector<FaceResult> got(gpu.faces(0).begin(), gpu.faces(0).end());
+        const kernels::ImageView p = gpu.preview(0);
+        ASSERT_NE(p.data, nullptr);
+        const std::vector<uint8_t> got_preview(p.data, p.data + static_cast<size_t>(pw) * static_cast<size_t>(ph) * 3);
+        const CameraFrame converted{0, {}, 0.0, &packed, pw, ph};
+        st = gpu.process({&converted, 1}, false);
+        ASSERT_TRUE(st.is_ok()) << st.message();
+        ASSERT_EQ(got.size(), gpu.faces(0).size()) << png.stem() << (raw.format == FrameFormat::kNV12 ? " nv12" : " yuyv");
+        for (size_t f = 0; f < got.size(); ++f) {
+          worst = std::max(worst, landmark_diff_iod(got[f], gpu.faces(0)[f]));
+          EXPECT_NEAR(got[f].box.x1, gpu.faces(0)[f].box.x1, 1e-3) << png.stem();
+        }
+        const kernels::ImageView q = gpu.preview(0);
+        for (size_t i = 0; i < got_preview.size(); ++i) preview_mismatches += got_preview[i] != q.data[i];
+        faces += static_cast<int>(got.size());
+        ++runs;
+      }
+    }
+  }
+  std::printf("[gpu-pipeline] YUV sampled directly vs converted to BGR first: %d runs, %d faces, worst landmark "
+              "difference %.6f%% IOD, preview bytes differing %zu\n", runs, faces, worst, preview_mismatches);
+  EXPECT_GE(faces, 8);
+  EXPECT_LE(worst, 1e-4);  // the same pixels: expected 0
+  EXPECT_EQ(preview_mismatches, 0u);
 }
 
 // Previews made with the batch: the asked size, the picture's colours (mean per channel within a

@@ -337,7 +337,7 @@ void register_bench_commands(CLI::App& app) {
   pipeline->add_option("--max-batch", popts->max_batch, "cuda: faces per landmark launch (default 64)");
   pipeline->add_flag("--fp32", popts->fp32, "cuda: f32 storage in the networks (default f16)");
   pipeline->add_option("--gpu", popts->gpu, "cuda: device index (default 0)");
-  pipeline->add_option("--pixel-format", popts->pixel_format, "cuda: frames as the cameras deliver them: bgr (default), nv12 or yuyv (converted on the GPU)")
+  pipeline->add_option("--pixel-format", popts->pixel_format, "cuda: frames as the cameras deliver them: bgr (default), nv12 or yuyv (uploaded as they are; the GPU kernels read YUV directly)")
       ->check(CLI::IsMember({"bgr", "nv12", "yuyv"}));
   add_model_options(*pipeline, popts->models);
   pipeline->callback([popts] { run_bench_pipeline(*popts); });

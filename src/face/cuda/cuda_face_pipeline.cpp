@@ -225,9 +225,12 @@ struct CudaFacePipeline::Impl {
   size_t det_workspace_bytes = 0;
 
   // Device memory.
-  DeviceBuffer frames;         // cameras x max_width x max_height x 3
+  DeviceBuffer frames;         // cameras x max_width x max_height x 3: packed RGB/BGR frames
   size_t frame_bytes = 0;
-  DeviceBuffer raw_staging;    // cameras x raw_bytes: frames in their own format before conversion
+  // cameras x raw_bytes: NV12/YUYV frames as captured. Every consumer (detector input, landmark
+  // crops, preview) samples them here through a YUV DeviceImageView, converting only the pixels it
+  // reads, so a YUV frame is never converted as a whole and `frames` is not touched for it.
+  DeviceBuffer raw_staging;
   size_t raw_bytes = 0;
   DeviceBuffer previews;       // cameras x preview_bytes (BGR), when previews are on
   PinnedBuffer h_previews;
@@ -276,7 +279,7 @@ struct CudaFacePipeline::Impl {
   void ensure_frame_capacity(int width, int height);
   Status run(std::span<const CameraFrame> frames, bool video);
   Status upload(std::span<const CameraFrame> frames);
-  Status upload_raw(const HostFrame& frame, size_t camera, uint8_t* dst);
+  Status upload_raw(const HostFrame& frame, size_t camera, DeviceImageView& image);
   Status make_previews(std::span<const CameraFrame> frames);
   Status detect();
   Status landmarks_and_blendshapes();
@@ -420,8 +423,7 @@ Status CudaFacePipeline::Impl::upload(std::span<const CameraFrame> frames_in) {
     if (frame.raw) {
       const HostFrame& r = *frame.raw;
       if (r.format == kernels::cuda::FrameFormat::kNV12 || r.format == kernels::cuda::FrameFormat::kYUYV) {
-        FACEPIPE_RETURN_IF_ERROR(upload_raw(r, i, dst));
-        cam.image = DeviceImageView::packed(dst, r.width, r.height, 3, kernels::ChannelOrder::kBGR);
+        FACEPIPE_RETURN_IF_ERROR(upload_raw(r, i, cam.image));
         cam.width = r.width;
         cam.height = r.height;
         continue;
@@ -470,9 +472,9 @@ Status CudaFacePipeline::Impl::make_previews(std::span<const CameraFrame> frames
   return Status::ok();
 }
 
-// A YUV frame: its planes into camera i's staging area, then converted to packed BGR in the
-// camera's frame buffer `dst`.
-Status CudaFacePipeline::Impl::upload_raw(const HostFrame& f, size_t i, uint8_t* dst) {
+// A YUV frame: its planes into camera i's staging area (tight rows), and `image` a view of them
+// that the sampling kernels read directly (no conversion pass: see raw_staging).
+Status CudaFacePipeline::Impl::upload_raw(const HostFrame& f, size_t i, DeviceImageView& image) {
   using kernels::cuda::FrameFormat;
   if (f.width < 1 || f.height < 1 || !f.plane0)
     return Status::error(StatusCode::kInvalidArgument, "GPU face pipeline: empty raw frame");
@@ -506,8 +508,10 @@ Status CudaFacePipeline::Impl::upload_raw(const HostFrame& f, size_t i, uint8_t*
                                              ch, cudaMemcpyHostToDevice, stream.get()));
       break;
   }
-  return kernels::cuda::convert_frame_cuda(view, dst, static_cast<int64_t>(w * 3), kernels::ChannelOrder::kBGR,
-                                           stream.get());
+  const DeviceImageView yuv = kernels::cuda::image_view_of(view);
+  FACEPIPE_RETURN_IF_ERROR(kernels::cuda::validate(yuv));
+  image = yuv;
+  return Status::ok();
 }
 
 // The detector on every camera with cam.detect set, as one batch; detections back on the host.

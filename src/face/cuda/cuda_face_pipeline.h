@@ -53,7 +53,8 @@ struct CudaStageTimes {
 };
 
 // A captured frame in host memory in the camera's own pixel format (what V4L2 and video decoders
-// deliver): uploaded as is, converted on the GPU. NV12 moves half the bytes of BGR, YUYV two thirds.
+// deliver): uploaded as is and sampled as is on the GPU (each kernel converts only the pixels it
+// reads; no whole-frame conversion). NV12 moves half the bytes of BGR, YUYV two thirds.
 struct HostFrame {
   kernels::cuda::FrameFormat format = kernels::cuda::FrameFormat::kNV12;
   int width = 0, height = 0;

@@ -3,8 +3,10 @@
 // in tests/gpu/kernels_convert_cuda_test.cpp is the spec). Integer arithmetic only: the GPU and
 // the gold agree exactly. Packed RGB/BGR: one thread per pixel; NV12: one thread per 2x2 block
 // (one chroma pair, four pixels); YUYV: one thread per macropixel (two pixels): a 1080p frame takes
-// a quarter (half) of the threads and loads each chroma sample once.
+// a quarter (half) of the threads and loads each chroma sample once. The per-pixel formula is
+// pixel_fetch.cuh's yuv_to_rgb, shared with the sampling kernels that read YUV views directly.
 #include "kernels/cuda/image_kernels.h"
+#include "kernels/cuda/pixel_fetch.cuh"
 
 namespace facepipe::kernels::cuda {
 
@@ -17,20 +19,11 @@ struct ConvertParams {
   bool dst_bgr = false;
 };
 
-__device__ __forceinline__ uint8_t clamp_u8(int v) { return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v)); }
-
-__device__ __forceinline__ void yuv_to_rgb(int y, int u, int v, uint8_t rgb[3]) {
-  const int c = y - 16, d = u - 128, e = v - 128;
-  rgb[0] = clamp_u8((298 * c + 409 * e + 128) >> 8);
-  rgb[1] = clamp_u8((298 * c - 100 * d - 208 * e + 128) >> 8);
-  rgb[2] = clamp_u8((298 * c + 516 * d + 128) >> 8);
-}
-
-__device__ __forceinline__ void store_pixel(const ConvertParams& p, int x, int y, const uint8_t rgb[3]) {
+__device__ __forceinline__ void store_pixel(const ConvertParams& p, int x, int y, const Rgb8& rgb) {
   uint8_t* d = p.dst + y * p.dst_stride + static_cast<int64_t>(x) * 3;
-  d[0] = rgb[p.dst_bgr ? 2 : 0];
-  d[1] = rgb[1];
-  d[2] = rgb[p.dst_bgr ? 0 : 2];
+  d[0] = p.dst_bgr ? rgb.b : rgb.r;
+  d[1] = rgb.g;
+  d[2] = p.dst_bgr ? rgb.r : rgb.b;
 }
 
 // NV12: thread (bx, by) converts the pixels of chroma sample (bx, by).
@@ -42,13 +35,9 @@ __global__ void convert_nv12_kernel(const ConvertParams p) {
   if (x0 >= f.width || y0 >= f.height) return;
   const uint8_t* uv = f.plane1 + by * f.stride1 + static_cast<int64_t>(bx) * 2;
   const int u = uv[0], v = uv[1];
-  uint8_t rgb[3];
   for (int y = y0; y < min(y0 + 2, f.height); ++y) {
     const uint8_t* luma = f.plane0 + y * f.stride0;
-    for (int x = x0; x < min(x0 + 2, f.width); ++x) {
-      yuv_to_rgb(luma[x], u, v, rgb);
-      store_pixel(p, x, y, rgb);
-    }
+    for (int x = x0; x < min(x0 + 2, f.width); ++x) store_pixel(p, x, y, yuv_to_rgb(luma[x], u, v));
   }
 }
 
@@ -61,13 +50,8 @@ __global__ void convert_yuyv_kernel(const ConvertParams p) {
   if (x0 >= f.width || y >= f.height) return;
   const uint8_t* mp = f.plane0 + y * f.stride0 + static_cast<int64_t>(bx) * 4;
   const int y0v = mp[0], u = mp[1], y1v = mp[2], v = mp[3];
-  uint8_t rgb[3];
-  yuv_to_rgb(y0v, u, v, rgb);
-  store_pixel(p, x0, y, rgb);
-  if (x0 + 1 < f.width) {
-    yuv_to_rgb(y1v, u, v, rgb);
-    store_pixel(p, x0 + 1, y, rgb);
-  }
+  store_pixel(p, x0, y, yuv_to_rgb(y0v, u, v));
+  if (x0 + 1 < f.width) store_pixel(p, x0 + 1, y, yuv_to_rgb(y1v, u, v));
 }
 
 // Packed RGB/BGR: one thread per pixel.
@@ -78,8 +62,7 @@ __global__ void convert_packed_kernel(const ConvertParams p) {
   if (x >= f.width || y >= f.height) return;
   const uint8_t* s = f.plane0 + y * f.stride0 + static_cast<int64_t>(x) * 3;
   const bool bgr = f.format == FrameFormat::kBGR24;
-  const uint8_t rgb[3] = {s[bgr ? 2 : 0], s[1], s[bgr ? 0 : 2]};
-  store_pixel(p, x, y, rgb);
+  store_pixel(p, x, y, Rgb8{s[bgr ? 2 : 0], s[1], s[bgr ? 0 : 2]});
 }
 
 }  // namespace

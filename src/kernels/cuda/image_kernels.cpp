@@ -10,7 +10,42 @@
 namespace facepipe::kernels::cuda {
 
 Status validate(const DeviceImageView& image) {
-  return kernels::validate(ImageView{image.data, image.width, image.height, image.row_stride, image.channels, image.order});
+  if (image.format == PixelFormat::kPacked)
+    return kernels::validate(ImageView{image.data, image.width, image.height, image.row_stride, image.channels, image.order});
+  if (image.data == nullptr) return Status::error(StatusCode::kInvalidArgument, "image: null data");
+  if (image.width <= 0 || image.height <= 0)
+    return Status::error(StatusCode::kInvalidArgument, "image: width and height must be positive");
+  // The fetch reads chroma pair / macropixel x/2 of every row: a row must hold ceil(w/2) of them.
+  const int64_t half_width = (static_cast<int64_t>(image.width) + 1) / 2;
+  switch (image.format) {
+    case PixelFormat::kNV12:
+      if (image.plane1 == nullptr) return Status::error(StatusCode::kInvalidArgument, "image: NV12 without a UV plane");
+      if (image.row_stride < image.width)
+        return Status::error(StatusCode::kInvalidArgument, "image: NV12 Y stride smaller than width");
+      if (image.plane1_stride < half_width * 2)
+        return Status::error(StatusCode::kInvalidArgument, "image: NV12 UV stride smaller than 2 * ceil(width / 2)");
+      return Status::ok();
+    case PixelFormat::kYUYV:
+      if (image.row_stride < half_width * 4)
+        return Status::error(StatusCode::kInvalidArgument, "image: YUYV stride smaller than 4 * ceil(width / 2)");
+      return Status::ok();
+    default: return Status::error(StatusCode::kUnsupported, "image: unknown pixel format");
+  }
+}
+
+DeviceImageView image_view_of(const DeviceFrameView& frame) {
+  switch (frame.format) {
+    case FrameFormat::kNV12:
+      return DeviceImageView::nv12(frame.plane0, frame.stride0, frame.plane1, frame.stride1, frame.width, frame.height);
+    case FrameFormat::kYUYV: return DeviceImageView::yuyv(frame.plane0, frame.stride0, frame.width, frame.height);
+    default: {
+      DeviceImageView v = DeviceImageView::packed(frame.plane0, frame.width, frame.height, 3,
+                                                  frame.format == FrameFormat::kBGR24 ? ChannelOrder::kBGR
+                                                                                      : ChannelOrder::kRGB);
+      v.row_stride = frame.stride0;
+      return v;
+    }
+  }
 }
 
 SamplingMatrix sampling_matrix_from_affine(const AffineTransform& t) {

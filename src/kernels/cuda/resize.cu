@@ -1,6 +1,9 @@
 // Axis-aligned resizes on the GPU: RetinaFace's planar input (CPU gold: resize_to_planar_tensor,
-// ResizeFilter::kBilinear) and the 960x540 BGR8 preview. One thread per output pixel.
+// ResizeFilter::kBilinear) and the 960x540 BGR8 preview. One thread per output pixel. Taps are
+// read through fetch_rgb (pixel_fetch.cuh): an NV12/YUYV view is sampled as it is, converting only
+// the taps, bit-identical to resizing the frame convert_frame_cuda would make.
 #include "kernels/cuda/image_kernels.h"
+#include "kernels/cuda/pixel_fetch.cuh"
 
 namespace facepipe::kernels::cuda {
 
@@ -11,7 +14,7 @@ struct PlanarParams {
   float* out = nullptr;
   int width = 0, height = 0, content_width = 0, content_height = 0;
   double x_ratio = 1, y_ratio = 1;
-  int src_offsets[3] = {0, 1, 2};
+  ChannelOrder order = ChannelOrder::kRGB;  // of the planes
   float mean[3] = {0, 0, 0}, scale[3] = {1, 1, 1};
   float pad_value = 0;
 };
@@ -27,7 +30,6 @@ __global__ void planar_resize_kernel(const PlanarParams p) {
     return;
   }
   const DeviceImageView& img = p.image;
-  const int C = img.channels;
   // Rows: the CPU's bilinear_taps (a single tap when both neighbours clamp to the same row).
   const double sy = (oy + 0.5) * p.y_ratio - 0.5;
   const double fyi = floor(sy);
@@ -41,13 +43,14 @@ __global__ void planar_resize_kernel(const PlanarParams p) {
   const float fx = static_cast<float>(sx - fxi);
   const int xi = static_cast<int>(fxi);
   const int last = img.width - 1;
-  const int64_t xa = static_cast<int64_t>(min(max(xi, 0), last)) * C, xb = static_cast<int64_t>(min(max(xi + 1, 0), last)) * C;
-  const uint8_t* ra = img.data + ya * img.row_stride;
-  const uint8_t* rb = img.data + yb * img.row_stride;
+  const int xa = min(max(xi, 0), last), xb = min(max(xi + 1, 0), last);
+  const Rgb8 p00 = fetch_rgb(img, xa, ya), p01 = fetch_rgb(img, xb, ya);
+  const Rgb8 p10 = fetch_rgb(img, xa, yb), p11 = fetch_rgb(img, xb, yb);
   const float w00 = (1.f - fx) * wy0, w01 = fx * wy0, w10 = (1.f - fx) * wy1, w11 = fx * wy1;
   for (int k = 0; k < 3; ++k) {
-    const int o = p.src_offsets[k];
-    const float a = w00 * ra[xa + o] + w01 * ra[xb + o] + w10 * rb[xa + o] + w11 * rb[xb + o];
+    const ChannelOrder o = p.order;
+    const float a = w00 * channel(p00, o, k) + w01 * channel(p01, o, k) + w10 * channel(p10, o, k) +
+                    w11 * channel(p11, o, k);
     d[k * plane] = (a - p.mean[k]) * p.scale[k];
   }
 }
@@ -58,7 +61,6 @@ struct PreviewParams {
   int64_t dst_stride = 0;
   int out_width = 0, out_height = 0;
   float x_ratio = 1, y_ratio = 1;
-  int src_offsets[3] = {0, 1, 2};  // B, G, R within a source pixel
 };
 
 __global__ void preview_kernel(const PreviewParams p) {
@@ -66,20 +68,20 @@ __global__ void preview_kernel(const PreviewParams p) {
   const int oy = blockIdx.y * blockDim.y + threadIdx.y;
   if (ox >= p.out_width || oy >= p.out_height) return;
   const DeviceImageView& img = p.image;
-  const int C = img.channels;
   const float sx = (ox + 0.5f) * p.x_ratio - 0.5f, sy = (oy + 0.5f) * p.y_ratio - 0.5f;
   const float fxi = floorf(sx), fyi = floorf(sy);
   const float fx = sx - fxi, fy = sy - fyi;
   const int xi = static_cast<int>(fxi), yi = static_cast<int>(fyi);
   const int xa = min(max(xi, 0), img.width - 1), xb = min(max(xi + 1, 0), img.width - 1);
   const int ya = min(max(yi, 0), img.height - 1), yb = min(max(yi + 1, 0), img.height - 1);
-  const uint8_t* ra = img.data + ya * img.row_stride;
-  const uint8_t* rb = img.data + yb * img.row_stride;
+  const Rgb8 p00 = fetch_rgb(img, xa, ya), p01 = fetch_rgb(img, xb, ya);
+  const Rgb8 p10 = fetch_rgb(img, xa, yb), p11 = fetch_rgb(img, xb, yb);
   uint8_t* d = p.dst + oy * p.dst_stride + static_cast<int64_t>(ox) * 3;
-  for (int k = 0; k < 3; ++k) {
-    const int o = p.src_offsets[k];
-    const float top = ra[xa * C + o] + fx * (ra[xb * C + o] - ra[xa * C + o]);
-    const float bottom = rb[xa * C + o] + fx * (rb[xb * C + o] - rb[xa * C + o]);
+  for (int k = 0; k < 3; ++k) {  // B, G, R
+    const int a = channel(p00, ChannelOrder::kBGR, k), b = channel(p01, ChannelOrder::kBGR, k);
+    const int c = channel(p10, ChannelOrder::kBGR, k), e = channel(p11, ChannelOrder::kBGR, k);
+    const float top = a + fx * (b - a);
+    const float bottom = c + fx * (e - c);
     const float v = top + fy * (bottom - top);
     d[k] = static_cast<uint8_t>(min(max(__float2int_rn(v), 0), 255));
   }
@@ -109,8 +111,8 @@ Status resize_to_planar_tensor_cuda(const DeviceImageView& image, const PlanarTe
   p.content_height = format.content_height;
   p.x_ratio = static_cast<double>(image.width) / format.content_width;
   p.y_ratio = static_cast<double>(image.height) / format.content_height;
+  p.order = format.order;
   for (int k = 0; k < 3; ++k) {
-    p.src_offsets[k] = image.order == format.order ? k : 2 - k;
     p.mean[k] = format.mean[static_cast<size_t>(k)];
     p.scale[k] = format.scale[static_cast<size_t>(k)];
   }
@@ -135,7 +137,6 @@ Status preview_downscale_cuda(const DeviceImageView& image, int out_width, int o
   p.out_height = out_height;
   p.x_ratio = static_cast<float>(image.width) / static_cast<float>(out_width);
   p.y_ratio = static_cast<float>(image.height) / static_cast<float>(out_height);
-  for (int k = 0; k < 3; ++k) p.src_offsets[k] = image.order == ChannelOrder::kBGR ? k : 2 - k;
   const dim3 block(32, 8);
   const dim3 grid((out_width + 31) / 32, (out_height + 7) / 8);
   preview_kernel<<<grid, block, 0, stream>>>(p);

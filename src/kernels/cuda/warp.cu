@@ -9,9 +9,13 @@
 // never re-contracts. Positions round to 1/32 pixel with rint (ties to even, as std::nearbyint in
 // the default rounding mode); the 15-bit weights are rebuilt from the same float expressions as the
 // CPU's table, integer-accumulated and rounded like it.
+//
+// Taps are read through fetch_rgb (pixel_fetch.cuh), so a crop of an NV12 or YUYV view converts
+// only the pixels it samples, bit-identical to warping the frame convert_frame_cuda would make.
 #include <cmath>
 
 #include "kernels/cuda/image_kernels.h"
+#include "kernels/cuda/pixel_fetch.cuh"
 
 namespace facepipe::kernels::cuda {
 
@@ -33,11 +37,6 @@ __device__ __forceinline__ double affine_row(double a, double b, double c, doubl
 }
 
 constexpr double kDoubleMax = 1.7976931348623157e308;
-
-// Byte offset, within a source pixel, of output channel k.
-__device__ __forceinline__ int source_offset(ChannelOrder image_order, ChannelOrder out_order, int k) {
-  return image_order == out_order ? k : 2 - k;
-}
 
 // OpenCV's INTER_LINEAR weights for a 1/32-pixel fraction, as the CPU's OpenCvBilinearTable makes
 // them: float products, rounded to 15 bits; the largest weight absorbs a shortfall of the sum
@@ -65,10 +64,8 @@ __global__ void warp_kernel(const WarpParams p) {
   const WarpCrop& crop = p.crops ? p.crops[crop_index] : p.single;
   const DeviceImageView& img = crop.image;
   const double* m = crop.m;
-  const int W = img.width, H = img.height, C = img.channels;
+  const int W = img.width, H = img.height;
   float* dst = p.out + ((static_cast<int64_t>(crop_index) * p.out_height + oy) * p.out_width + ox) * 3;
-  int off[3];
-  for (int k = 0; k < 3; ++k) off[k] = source_offset(img.order, p.out_order, k);
 
   if constexpr (kOpenCv) {
     // cv::warpPerspective's evaluation, as the CPU gold writes it.
@@ -99,8 +96,8 @@ __global__ void warp_kernel(const WarpParams p) {
         px = px < 0 ? 0 : (px >= W ? W - 1 : px);
         py = py < 0 ? 0 : (py >= H ? H - 1 : py);
       }
-      const uint8_t* q = img.data + py * img.row_stride + px * C;
-      for (int c = 0; c < 3; ++c) acc[c] += w[k] * static_cast<int>(q[off[c]]);
+      const Rgb8 q = fetch_rgb(img, static_cast<int>(px), static_cast<int>(py));
+      for (int c = 0; c < 3; ++c) acc[c] += w[k] * channel(q, p.out_order, c);
     }
     for (int c = 0; c < 3; ++c) {
       int v = (acc[c] + (1 << 14)) >> 15;
@@ -122,17 +119,14 @@ __global__ void warp_kernel(const WarpParams p) {
     const int yi = static_cast<int>(fmin(fmax(fyi, -1.0), static_cast<double>(H)));
     const int xa = min(max(xi, 0), W - 1), xb = min(max(xi + 1, 0), W - 1);
     const int ya = min(max(yi, 0), H - 1), yb = min(max(yi + 1, 0), H - 1);
-    const uint8_t* ra = img.data + ya * img.row_stride;
-    const uint8_t* rb = img.data + yb * img.row_stride;
-    const uint8_t* p00 = ra + xa * C;
-    const uint8_t* p01 = ra + xb * C;
-    const uint8_t* p10 = rb + xa * C;
-    const uint8_t* p11 = rb + xb * C;
+    const Rgb8 p00 = fetch_rgb(img, xa, ya), p01 = fetch_rgb(img, xb, ya);
+    const Rgb8 p10 = fetch_rgb(img, xa, yb), p11 = fetch_rgb(img, xb, yb);
     const float w00 = (1.f - fx) * (1.f - fy), w01 = fx * (1.f - fy);
     const float w10 = (1.f - fx) * fy, w11 = fx * fy;
     for (int c = 0; c < 3; ++c) {
-      const int o = off[c];
-      const float v = w00 * p00[o] + w01 * p01[o] + w10 * p10[o] + w11 * p11[o];
+      const ChannelOrder o = p.out_order;
+      const float v = w00 * channel(p00, o, c) + w01 * channel(p01, o, c) + w10 * channel(p10, o, c) +
+                      w11 * channel(p11, o, c);
       dst[c] = v * p.scale + p.offset;
     }
   }
