@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# One measurement pass on a GPU machine, from a folder made by make_carry.sh (run it from anywhere:
+# `bash DIR/pass.sh`): every GPU test, the model table, the pipeline table (1 and 64 cameras, BGR
+# and NV12/YUYV frames, BlazeFace and RetinaFace, image and tracking mode, programmatic launch on
+# and off), then the runtime check. Logs go to $OUT (default /tmp/facepipe-gpu-pass).
+# docs/benchmarks.md and docs/engine_cuda.md quote its output.
+set -uo pipefail
+cd "$(dirname "$0")"
+export LD_LIBRARY_PATH=$PWD/lib:${LD_LIBRARY_PATH:-} FACEPIPE_MODELS=$PWD/models FACEPIPE_SHARED=$PWD/shared
+OUT=${OUT:-/tmp/facepipe-gpu-pass}; mkdir -p "$OUT"
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
+timeout 300 ./bin/gpu_tests > "$OUT/gpu_tests.log" 2>&1; echo "gpu_tests rc=$?"
+grep -E "^\[  (PASSED|FAILED)|tests ran" "$OUT/gpu_tests.log"
+
+B="./bin/facepipe bench model --device cuda --iterations 200 --warmup 20"
+M=models/face_landmarker.task; R=models/retinaface_mnet025_dyn.onnx
+for P in "" --fp16; do
+  $B $R --shape 0=1x3x640x640 $P; $B $R --shape 0=32x3x360x640 $P; $B $M:face_detector.tflite $P
+  for N in 1 8 64; do $B $M:face_landmarks_detector.tflite --shape 0=${N}x256x256x3 $P; done
+  $B $M:face_blendshapes.tflite $P
+done 2>&1 | sed 's/  (200 iterations, 20 warm-up)//'
+
+IMG=shared/testdata/images/single_frontal_large.jpg; VID=shared/testdata/video/talking_man_glasses_720x1280.mp4
+BP="./bin/facepipe bench pipeline --device cuda --seconds 4 --resolution 1920x1080"
+run() { echo "-- $*"; $BP "$@" 2>&1 | tail -3; }
+for F in bgr nv12; do
+  run --input $IMG --cameras 1 --pixel-format $F
+  run --input $IMG --cameras 64 --streams 2 --pixel-format $F
+  run --input $VID --cameras 64 --streams 2 --pixel-format $F
+done
+run --input $VID --cameras 1
+run --input $IMG --cameras 1 --fp32
+FACEPIPE_CUDA_PDL=0 run --input $IMG --cameras 1
+run --input $IMG --cameras 1 --detector retinaface
+run --input $IMG --cameras 64 --streams 2 --pixel-format yuyv
+run --input $IMG --cameras 64 --streams 4 --detector retinaface
+N=${CAMERAS:-16} ./runtime_check.sh 2>&1 | tail -30
