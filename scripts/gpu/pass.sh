@@ -20,6 +20,19 @@ for P in "" --fp16; do
   $B $M:face_blendshapes.tflite $P
 done 2>&1 | sed 's/  (200 iterations, 20 warm-up)//'
 
+# `facepipe model run --device cuda` on a reference input, compared with ONNX Runtime's outputs.
+X=shared/reference/retinaface_raw/crowd_1x3x312x512
+./bin/facepipe model run $R --device cuda --input 0=$X.f32:1x3x312x512 --output-dir "$OUT/model_run" &&
+  python3 - "$OUT/model_run" "$X" <<'PY'
+import sys, array, glob
+out, ref = sys.argv[1], sys.argv[2]
+for i, f in enumerate(sorted(glob.glob(ref + ".output*"))):
+    a, b = array.array("f"), array.array("f")
+    a.frombytes(open(f"{out}/{i}.f32", "rb").read()); b.frombytes(open(f, "rb").read())
+    err = max(abs(x - y) for x, y in zip(a, b)); top = max(abs(y) for y in b)
+    print(f"model run --device cuda output {i}: {len(a)} values, max |gpu - onnxruntime| / max |onnxruntime| = {err / top:.2e}")
+PY
+
 IMG=shared/testdata/images/single_frontal_large.jpg; VID=shared/testdata/video/talking_man_glasses_720x1280.mp4
 BP="./bin/facepipe bench pipeline --device cuda --seconds 4 --resolution 1920x1080"
 run() { echo "-- $*"; $BP "$@" 2>&1 | tail -3; }
