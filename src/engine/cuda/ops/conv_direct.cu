@@ -256,7 +256,7 @@ void plan_conv_direct(ConvParams& p, int sms) {
   // The scalar kernel has a thread per pixel: at batch 1 (BlazeFace's 64x64 layers with 24..28
   // channels: 32 blocks) most multiprocessors would idle, so small layers split the output
   // channels into groups of 8 over blockIdx.y (inputs are re-read per group, from cache).
-  p.direct_split = !p.direct_vec && p.OC > 8 && grid_for(p.M, kThreads) < 4 * std::max(sms, 1);
+  p.direct_split = !p.direct_vec && p.OC > 8 && static_cast<int64_t>(grid_for(p.M, kThreads)) < 4 * std::max(sms, 1);
 }
 
 void launch_conv_direct(const ConvParams& p, cudaStream_t stream) {
