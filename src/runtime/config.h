@@ -16,6 +16,13 @@ namespace facepipe::runtime {
 inline constexpr int kCpu = -1;      // `gpu = -1` or `gpu = "cpu"`
 inline constexpr int kGpuAuto = -2;  // `gpu = "auto"` (the default)
 
+// How the cameras of a GPU worker that runs the CUDA pipeline capture video (files, streams,
+// devices): kNV12 hands the decoder's 4:2:0 planes to the GPU, which samples them directly (no CPU
+// colour conversion, half the upload bytes); kBGR converts every frame to packed BGR on the CPU
+// first (the old path; a fallback). CPU pipelines always capture BGR. docs/runtime.md.
+enum class CaptureFormat : uint8_t { kNV12, kBGR };
+const char* capture_format_name(CaptureFormat format);  // "nv12" / "bgr" (the config values)
+
 struct GpuConfig {
   int max_batch_size = 8;           // ROIs per landmark batch (GPU workers)
   bool batch_cameras = true;        // a CUDA GPU worker runs its cameras through one batched pipeline
@@ -28,6 +35,7 @@ struct GpuConfig {
   float detection_confidence = 0.5f;
   std::string models_dir;           // empty: the model locator's default search
   std::string landmark_model;       // empty: face_landmarker.task's v2 network
+  CaptureFormat capture_format = CaptureFormat::kNV12;  // `capture_format = "nv12" | "bgr"`
 };
 
 struct CameraConfig {
