@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <initializer_list>
 #include <set>
@@ -306,8 +307,17 @@ RunConfig apply_overrides(const RunConfig& config, const std::vector<std::string
     if (section == "camera" || key == "camera" || key.empty() || key.find('.') != std::string::npos)
       throw Error("--set '" + o + "': only top-level, [gpu] and [supervisor] settings can be set (cameras live in the file)");
     toml::table value_table;
+    std::string value = o.substr(eq + 1);
+    // A bare word is taken as a string (`--set gpu.capture_format=bgr`): shells eat the quotes TOML
+    // wants, and a word is never a number, boolean or array. Anything else still needs them.
+    const bool bare_word = !value.empty() && std::isalpha(static_cast<unsigned char>(value[0])) &&
+                           std::all_of(value.begin(), value.end(), [](unsigned char ch) {
+                             return std::isalnum(ch) || ch == '_' || ch == '-';
+                           }) &&
+                           value != "true" && value != "false" && value != "inf" && value != "nan";
+    if (bare_word) value = "\"" + value + "\"";
     try {
-      value_table = toml::parse("v = " + o.substr(eq + 1));
+      value_table = toml::parse("v = " + value);
     } catch (const toml::parse_error& e) {
       throw Error("--set '" + o + "': not a TOML value (" + std::string(e.description()) +
                   "; strings need quotes, e.g. gpu.models_dir=\"/models\")");

@@ -81,7 +81,8 @@ std::string format_run_config(const RunConfig& config);
 // Command-line overrides, each "section.key=value" or "key=value" with a TOML value
 // (`--set gpu.max_batch_size=16 --set gpu.enable_fp16=false --set gpu.preview_size=[640,360]`):
 // applied to `config` and validated exactly as the file is. Cameras are not settable this way.
-// Throws facepipe::Error naming the override.
+// A bare word ([A-Za-z][A-Za-z0-9_-]*, not true/false) is taken as a string, so
+// `--set gpu.capture_format=bgr` needs no shell-proof quotes. Throws facepipe::Error naming the override.
 RunConfig apply_overrides(const RunConfig& config, const std::vector<std::string>& overrides);
 
 // Equal settings (the position in the file does not count): a reload leaves such a camera alone.

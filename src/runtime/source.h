@@ -107,6 +107,7 @@ class CaptureThread {
   // kStalled is derived: live, but no frame for `stall_ms`.
   SourceState state(uint64_t now_ns, uint64_t stall_ns = 2'000'000'000) const;
   const CaptureStats& stats() const { return stats_; }
+  const SourceOptions& options() const { return options_; }
   // The last open error (for messages); empty when none.
   std::string last_error() const;
   // Blocks until the first open attempt finished (true: opened) or `timeout_ms` passed.
