@@ -273,6 +273,9 @@ Status publish_impl(ShmWriter::Impl& w, const FrameInfo& info, size_t num_faces,
   if (!w.header || w.closed) return Status::error(StatusCode::kUnavailable, "shared-memory writer is closed");
   fp_shm_header& h = *w.header;
   const bool with_preview = !preview.empty() && h.preview_capacity != 0;
+  // The segment's preview is packed RGB/BGR (fp_shm.h); an NV12 image must be scaled/converted first.
+  if (with_preview && !media::is_packed_rgb(preview.format))
+    return Status::error(StatusCode::kInvalidArgument, "preview must be packed RGB8/BGR8, not NV12");
   if (with_preview && (static_cast<uint32_t>(preview.width) > h.preview_max_width ||
                        static_cast<uint32_t>(preview.height) > h.preview_max_height))
     return Status::error(StatusCode::kInvalidArgument, "preview larger than the segment's preview size");

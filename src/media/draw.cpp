@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "common/status.h"
 #include "media/font5x7.h"
 
 namespace facepipe::media {
@@ -19,7 +20,13 @@ Ink ink_for(const ImageView& image, Rgb color) {
   return {{color.r, color.g, color.b}};
 }
 
-bool usable(const ImageView& image) { return !image.empty(); }
+// Every drawing entry point asks this first. Drawing writes packed pixels: on an NV12 image it would
+// scribble over the luma plane, so that is a caller's error and says so.
+bool usable(const ImageView& image) {
+  if (!is_packed_rgb(image.format))
+    throw Error("draw: cannot draw on an NV12 image (convert it to RGB/BGR first: convert_pixels)");
+  return !image.empty();
+}
 
 inline void put(const ImageView& image, int x, int y, const Ink& ink) {
   uint8_t* p = image.pixel(x, y);

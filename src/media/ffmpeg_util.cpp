@@ -125,9 +125,13 @@ void ensure_rgb_converter(SwsPtr& ctx, SwsKey& current, const AVFrame& frame, AV
     if (desc->log2_chroma_w > 0) av_opt_set_int(fresh.get(), "src_h_chr_pos", xpos, 0);
     if (desc->log2_chroma_h > 0) av_opt_set_int(fresh.get(), "src_v_chr_pos", ypos, 0);
   }
+  // NV12 output (VideoReader's GPU capture format) is limited range: that is how the GPU pipeline
+  // reads it (BT.601 limited), so a full-range source is rescaled here rather than misread there.
+  const bool dst_yuv = dst_format == AV_PIX_FMT_NV12;
   if (sws_init_context(fresh.get(), nullptr, nullptr) < 0) {
     throw Error(std::string("FFmpeg: cannot convert pixel format ") +
-                (av_get_pix_fmt_name(src_format) ? av_get_pix_fmt_name(src_format) : "?") + " to RGB");
+                (av_get_pix_fmt_name(src_format) ? av_get_pix_fmt_name(src_format) : "?") + " to " +
+                (av_get_pix_fmt_name(dst_format) ? av_get_pix_fmt_name(dst_format) : "?"));
   }
   // Colour matrix: BT.601 unless the stream says otherwise (JPEG is always BT.601 full range).
   const int colorspace = (frame.colorspace == AVCOL_SPC_UNSPECIFIED || frame.colorspace == AVCOL_SPC_RGB)
@@ -135,7 +139,7 @@ void ensure_rgb_converter(SwsPtr& ctx, SwsKey& current, const AVFrame& frame, AV
                              : frame.colorspace;
   const int* coefficients = sws_getCoefficients(colorspace);
   sws_setColorspaceDetails(fresh.get(), coefficients, full_range ? 1 : 0, sws_getCoefficients(SWS_CS_DEFAULT),
-                           1, 0, 1 << 16, 1 << 16);
+                           dst_yuv ? 0 : 1, 0, 1 << 16, 1 << 16);
   ctx = std::move(fresh);
   current = key;
 }

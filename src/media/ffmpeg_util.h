@@ -45,8 +45,9 @@ void clear_ffmpeg_message();
 // plus an explicit range, or it prints a warning per context.
 AVPixelFormat dejpeg_pixel_format(AVPixelFormat format, bool* full_range);
 
-// A swscale context converting (w, h, src_format) to RGB24/BGR24 at the same size with the colour
-// matrix and range the frame declares. Reuses `ctx` when its parameters still match.
+// A swscale context converting (w, h, src_format) to RGB24/BGR24 (full range) or NV12 (limited
+// range) at the same size with the colour matrix and range the frame declares. Reuses `ctx` when
+// its parameters still match.
 struct SwsKey {
   int width = 0, height = 0;
   int src_format = -1;

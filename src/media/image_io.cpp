@@ -204,6 +204,8 @@ Image decode_image_file(const fs::path& path, DecodeInfo* info, const DecodeOpti
   describe_source(frame, local);
   local.exif_orientation = exif_orientation_of(frame);
 
+  // Stills are decoded for the CPU paths (tools, image-folder cameras), which work on packed pixels.
+  if (!is_packed_rgb(options.format)) throw Error(name + ": images decode to RGB8 or BGR8, not NV12");
   Image decoded;
   try {
     decoded.reset(frame.width, frame.height, options.format);
@@ -244,7 +246,8 @@ Image decode_image_file(const fs::path& path, DecodeInfo* info, const DecodeOpti
 void write_png(const fs::path& path, ConstImageView image) {
   const std::string name = path.string();
   if (image.empty()) throw Error(name + ": cannot write an empty image as PNG");
-  // FFmpeg's PNG encoder takes RGB24 but not BGR24.
+  // FFmpeg's PNG encoder takes RGB24 but not BGR24. NV12 is converted the way the GPU pipeline reads
+  // it (convert_pixels), so a dumped frame shows what the pipeline saw.
   Image rgb_copy;
   if (image.format != PixelFormat::kRGB8) {
     rgb_copy = to_format(image, PixelFormat::kRGB8);

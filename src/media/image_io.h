@@ -34,7 +34,7 @@ struct DecodeInfo {
 };
 
 struct DecodeOptions {
-  PixelFormat format = PixelFormat::kRGB8;
+  PixelFormat format = PixelFormat::kRGB8;  // kRGB8 or kBGR8 (kNV12 throws: stills are for the CPU paths)
   // Rotate/flip to the EXIF Orientation, as browsers and photo viewers do (phone photos rely on it).
   bool apply_exif_orientation = true;
   // By default corrupt or truncated data is an error. When true, whatever the decoder could recover
@@ -48,7 +48,8 @@ struct DecodeOptions {
 Image decode_image_file(const std::filesystem::path& path, DecodeInfo* info = nullptr,
                         const DecodeOptions& options = {});
 
-// Writes an 8-bit RGB PNG (a BGR view is swapped on the way out). Overwrites `path`. Throws
+// Writes an 8-bit RGB PNG (a BGR view is swapped on the way out, an NV12 one converted as
+// convert_pixels does). Overwrites `path`. Throws
 // facepipe::Error naming the file when the encoder or the write fails.
 void write_png(const std::filesystem::path& path, ConstImageView image);
 

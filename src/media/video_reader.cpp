@@ -3,6 +3,7 @@
 #include <chrono>
 #include <climits>
 #include <cmath>
+#include <cstring>
 #include <mutex>
 
 extern "C" {
@@ -84,6 +85,7 @@ struct VideoReader::Impl {
 
   void open(const std::string& source, const VideoReaderOptions& opts);
   Status convert(VideoFrame& out);
+  Status convert_nv12(Image& target);
   void stamp(VideoFrame& out);
 };
 
@@ -153,6 +155,20 @@ Status VideoReader::Impl::convert(VideoFrame& out) {
   if (f.width <= 0 || f.height <= 0 || f.width > (1 << 15) || f.height > (1 << 15)) {
     return Status::error(StatusCode::kInvalidArgument, "decoded frame has an invalid size");
   }
+  if (options.format == PixelFormat::kNV12) {
+    try {
+      // Allocates only on the first frame or when the stream changes size.
+      const bool swap = orientation_swaps_axes(orientation);
+      out.image.reset(swap ? f.height : f.width, swap ? f.width : f.height, PixelFormat::kNV12);
+      if (orientation != 1) unrotated.reset(f.width, f.height, PixelFormat::kNV12);
+    } catch (const std::exception&) {
+      return Status::error(StatusCode::kInvalidArgument, "decoded frame has an invalid size");
+    }
+    Image& target = orientation == 1 ? out.image : unrotated;
+    FACEPIPE_RETURN_IF_ERROR(convert_nv12(target));
+    if (orientation != 1) orient_pixels(unrotated.view(), orientation, out.image.view());
+    return Status::ok();
+  }
   const AVPixelFormat dst = options.format == PixelFormat::kRGB8 ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_BGR24;
   try {
     // Allocates only on the first frame or when the stream changes size or pixel format.
@@ -170,6 +186,50 @@ Status VideoReader::Impl::convert(VideoFrame& out) {
     return Status::error(StatusCode::kInternal, "pixel conversion to RGB failed");
   }
   if (orientation != 1) orient_pixels(unrotated.view(), orientation, out.image.view());
+  return Status::ok();
+}
+
+// The decoded frame as NV12 in `target` (already the frame's size). What decoders of H.264/HEVC/VP9
+// and most cameras give, limited-range 4:2:0 (yuv420p or nv12), is copied as it is: the planes are
+// the decoder's own, byte for byte, and no conversion runs. Anything else (4:2:2 and 4:4:4 YUV,
+// RGB, full-range "JPEG" YUV) goes through swscale to limited-range NV12, which is what the GPU
+// pipeline reads. Allocation-free after the first frame (the swscale context is kept).
+Status VideoReader::Impl::convert_nv12(Image& target) {
+  const AVFrame& f = *frame;
+  const auto src = static_cast<AVPixelFormat>(f.format);
+  const bool limited = f.color_range != AVCOL_RANGE_JPEG;
+  const int w = f.width, h = f.height;
+  const int cw = nv12_chroma_width(w), ch = nv12_chroma_height(h);
+  if (limited && (src == AV_PIX_FMT_YUV420P || src == AV_PIX_FMT_NV12)) {
+    for (int y = 0; y < h; ++y)
+      std::memcpy(target.row(y), f.data[0] + static_cast<ptrdiff_t>(y) * f.linesize[0], static_cast<size_t>(w));
+    if (src == AV_PIX_FMT_NV12) {
+      for (int cy = 0; cy < ch; ++cy)
+        std::memcpy(target.uv_row(cy), f.data[1] + static_cast<ptrdiff_t>(cy) * f.linesize[1],
+                    static_cast<size_t>(cw) * 2);
+      return Status::ok();
+    }
+    // yuv420p: interleave the U and V planes (FFmpeg's chroma planes are ceil(w/2) x ceil(h/2) too).
+    for (int cy = 0; cy < ch; ++cy) {
+      const uint8_t* u = f.data[1] + static_cast<ptrdiff_t>(cy) * f.linesize[1];
+      const uint8_t* v = f.data[2] + static_cast<ptrdiff_t>(cy) * f.linesize[2];
+      uint8_t* uv = target.uv_row(cy);
+      for (int cx = 0; cx < cw; ++cx) {
+        uv[2 * cx] = u[cx];
+        uv[2 * cx + 1] = v[cx];
+      }
+    }
+    return Status::ok();
+  }
+  try {
+    ensure_rgb_converter(sws, sws_key, f, AV_PIX_FMT_NV12, options.accurate_color);
+  } catch (const std::exception&) {
+    return Status::error(StatusCode::kUnsupported, "cannot convert this video's pixel format to NV12");
+  }
+  uint8_t* planes[4] = {target.data(), target.uv_plane(), nullptr, nullptr};
+  const int strides[4] = {static_cast<int>(target.stride()), static_cast<int>(target.uv_stride()), 0, 0};
+  if (sws_scale(sws.get(), f.data, f.linesize, 0, h, planes, strides) != h)
+    return Status::error(StatusCode::kInternal, "pixel conversion to NV12 failed");
   return Status::ok();
 }
 

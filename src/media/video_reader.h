@@ -1,4 +1,5 @@
-// Frame-by-frame video decoding (files, or any URL FFmpeg can open) to 8-bit RGB or BGR images.
+// Frame-by-frame video decoding (files, or any URL FFmpeg can open) to 8-bit RGB or BGR images, or
+// to NV12 (the decoder's own 4:2:0 planes, for the GPU pipeline: no colour conversion on the CPU).
 //
 // open() is start-up code and throws facepipe::Error. read() is the per-frame path: it returns a
 // Status and, after the first frame, our code allocates nothing (the AVFrame, AVPacket, swscale
@@ -32,12 +33,19 @@ struct VideoStreamInfo {
 };
 
 struct VideoReaderOptions {
+  // kRGB8 / kBGR8: converted by swscale (colour matrix and range as the stream declares them).
+  // kNV12: limited-range yuv420p / nv12 frames (H.264, HEVC, VP9, most cameras) are copied plane by
+  // plane, byte-exact, no conversion; other formats (4:2:2, 4:4:4, RGB, full-range yuvj*) go through
+  // swscale to limited-range NV12. The colour matrix is passed through, not converted: the GPU
+  // pipeline reads NV12 as BT.601, so BT.709 material shows slightly different hues there
+  // (docs/media.md).
   PixelFormat format = PixelFormat::kRGB8;
   // Decoder threads (frame/slice threading). 1-2 keeps latency low next to the inference workers;
   // 0 lets FFmpeg use every core.
   int decoder_threads = 2;
   // Interpolated chroma and exact rounding in YUV->RGB. Off: swscale's SIMD path that repeats each
   // chroma sample (about half the conversion CPU; colours differ by a few levels at sharp edges).
+  // (Unused for NV12 copied as decoded.)
   bool accurate_color = false;
   // Turn frames upright per the stream's display matrix (phone videos), as players do.
   bool apply_rotation = true;

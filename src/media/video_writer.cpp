@@ -183,6 +183,9 @@ Status VideoWriter::write(ConstImageView image) {
   if (image.width != s.width || image.height != s.height || image.data == nullptr) {
     return Status::error(StatusCode::kInvalidArgument, "frame size differs from the size given to VideoWriter::open");
   }
+  // Overlay videos are drawn on packed frames; an NV12 frame would be fed to swscale as RGB24.
+  if (!is_packed_rgb(image.format))
+    return Status::error(StatusCode::kUnsupported, "VideoWriter takes RGB8/BGR8 frames, not NV12 (convert_pixels first)");
   if (!s.sws || s.sws_source_format != image.format) {
     // Once, or when the caller switches between RGB and BGR.
     s.sws.reset(sws_getContext(s.encoder->width, s.encoder->height,

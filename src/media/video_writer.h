@@ -36,7 +36,8 @@ class VideoWriter {
   ~VideoWriter();
 
   void open(const std::filesystem::path& path, int width, int height, const VideoWriterOptions& options = {});
-  // Encodes one frame; it must have the size given to open(). RGB and BGR views are both accepted.
+  // Encodes one frame; it must have the size given to open(). RGB and BGR views are both accepted;
+  // NV12 is refused (kUnsupported).
   Status write(ConstImageView image);
   // Flushes the encoder and writes the trailer. Throws facepipe::Error on failure. Idempotent.
   void close();

@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <initializer_list>
 #include <set>
@@ -87,11 +88,24 @@ class Parser {
 
 bool valid_name_part(const std::string& s) { return ipc::is_valid_name_part(s); }
 
+}  // namespace
+
+const char* capture_format_name(CaptureFormat format) {
+  switch (format) {
+    case CaptureFormat::kNV12: return "nv12";
+    case CaptureFormat::kBGR: return "bgr";
+  }
+  return "?";
+}
+
+namespace {
+
 void parse_gpu(Parser& p, const toml::table& t, GpuConfig& g) {
   const std::string w = "[gpu]: ";
   p.check_keys(t,
                {"max_batch_size", "buffer_size", "enable_fp16", "memory_pool_size", "detection_size", "roi_size",
-                "preview_size", "detection_confidence", "models_dir", "landmark_model", "batch_cameras"},
+                "preview_size", "detection_confidence", "models_dir", "landmark_model", "batch_cameras",
+                "capture_format"},
                w);
   g.max_batch_size = static_cast<int>(p.integer(t, "max_batch_size", g.max_batch_size, 1, 64, w));
   g.buffer_size = static_cast<int>(p.integer(t, "buffer_size", g.buffer_size, 2, 1024, w));
@@ -105,6 +119,12 @@ void parse_gpu(Parser& p, const toml::table& t, GpuConfig& g) {
   g.detection_confidence = static_cast<float>(p.number(t, "detection_confidence", g.detection_confidence, 0.0, 1.0, w));
   g.models_dir = p.string(t, "models_dir", g.models_dir, w);
   g.landmark_model = p.string(t, "landmark_model", g.landmark_model, w);
+  if (const toml::node* n = p.node(t, "capture_format")) {
+    const std::string v = p.string(t, "capture_format", "", w);
+    if (v == "nv12") g.capture_format = CaptureFormat::kNV12;
+    else if (v == "bgr") g.capture_format = CaptureFormat::kBGR;
+    else p.fail(n->source(), w + "'capture_format' = '" + v + "' must be \"nv12\" or \"bgr\"");
+  }
   if (const toml::node* n = p.node(t, "preview_size")) {
     const auto* a = n->as_array();
     if (!a || a->size() != 2 || !(*a)[0].is_integer() || !(*a)[1].is_integer())
@@ -229,7 +249,8 @@ std::string format_run_config(const RunConfig& config) {
                                  {"detection_confidence", static_cast<double>(g.detection_confidence)},
                                  {"models_dir", g.models_dir},
                                  {"landmark_model", g.landmark_model},
-                                 {"batch_cameras", g.batch_cameras}});
+                                 {"batch_cameras", g.batch_cameras},
+                                 {"capture_format", capture_format_name(g.capture_format)}});
   const SupervisorConfig& s = config.supervisor;
   root.insert("supervisor", toml::table{{"heartbeat_timeout_ms", s.heartbeat_timeout_ms},
                                         {"startup_timeout_ms", s.startup_timeout_ms},
@@ -261,7 +282,8 @@ bool same_settings(const GpuConfig& a, const GpuConfig& b) {
          a.memory_pool_size_mb == b.memory_pool_size_mb && a.detection_size == b.detection_size &&
          a.roi_size == b.roi_size && a.preview_width == b.preview_width && a.preview_height == b.preview_height &&
          a.detection_confidence == b.detection_confidence && a.models_dir == b.models_dir &&
-         a.landmark_model == b.landmark_model && a.batch_cameras == b.batch_cameras;
+         a.landmark_model == b.landmark_model && a.batch_cameras == b.batch_cameras &&
+         a.capture_format == b.capture_format;
 }
 
 RunConfig apply_overrides(const RunConfig& config, const std::vector<std::string>& overrides) {
@@ -285,8 +307,17 @@ RunConfig apply_overrides(const RunConfig& config, const std::vector<std::string
     if (section == "camera" || key == "camera" || key.empty() || key.find('.') != std::string::npos)
       throw Error("--set '" + o + "': only top-level, [gpu] and [supervisor] settings can be set (cameras live in the file)");
     toml::table value_table;
+    std::string value = o.substr(eq + 1);
+    // A bare word is taken as a string (`--set gpu.capture_format=bgr`): shells eat the quotes TOML
+    // wants, and a word is never a number, boolean or array. Anything else still needs them.
+    const bool bare_word = !value.empty() && std::isalpha(static_cast<unsigned char>(value[0])) &&
+                           std::all_of(value.begin(), value.end(), [](unsigned char ch) {
+                             return std::isalnum(ch) || ch == '_' || ch == '-';
+                           }) &&
+                           value != "true" && value != "false" && value != "inf" && value != "nan";
+    if (bare_word) value = "\"" + value + "\"";
     try {
-      value_table = toml::parse("v = " + o.substr(eq + 1));
+      value_table = toml::parse("v = " + value);
     } catch (const toml::parse_error& e) {
       throw Error("--set '" + o + "': not a TOML value (" + std::string(e.description()) +
                   "; strings need quotes, e.g. gpu.models_dir=\"/models\")");

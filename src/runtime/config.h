@@ -16,6 +16,13 @@ namespace facepipe::runtime {
 inline constexpr int kCpu = -1;      // `gpu = -1` or `gpu = "cpu"`
 inline constexpr int kGpuAuto = -2;  // `gpu = "auto"` (the default)
 
+// How the cameras of a GPU worker that runs the CUDA pipeline capture video (files, streams,
+// devices): kNV12 hands the decoder's 4:2:0 planes to the GPU, which samples them directly (no CPU
+// colour conversion, half the upload bytes); kBGR converts every frame to packed BGR on the CPU
+// first (the old path; a fallback). CPU pipelines always capture BGR. docs/runtime.md.
+enum class CaptureFormat : uint8_t { kNV12, kBGR };
+const char* capture_format_name(CaptureFormat format);  // "nv12" / "bgr" (the config values)
+
 struct GpuConfig {
   int max_batch_size = 8;           // ROIs per landmark batch (GPU workers)
   bool batch_cameras = true;        // a CUDA GPU worker runs its cameras through one batched pipeline
@@ -28,6 +35,7 @@ struct GpuConfig {
   float detection_confidence = 0.5f;
   std::string models_dir;           // empty: the model locator's default search
   std::string landmark_model;       // empty: face_landmarker.task's v2 network
+  CaptureFormat capture_format = CaptureFormat::kNV12;  // `capture_format = "nv12" | "bgr"`
 };
 
 struct CameraConfig {
@@ -73,7 +81,8 @@ std::string format_run_config(const RunConfig& config);
 // Command-line overrides, each "section.key=value" or "key=value" with a TOML value
 // (`--set gpu.max_batch_size=16 --set gpu.enable_fp16=false --set gpu.preview_size=[640,360]`):
 // applied to `config` and validated exactly as the file is. Cameras are not settable this way.
-// Throws facepipe::Error naming the override.
+// A bare word ([A-Za-z][A-Za-z0-9_-]*, not true/false) is taken as a string, so
+// `--set gpu.capture_format=bgr` needs no shell-proof quotes. Throws facepipe::Error naming the override.
 RunConfig apply_overrides(const RunConfig& config, const std::vector<std::string>& overrides);
 
 // Equal settings (the position in the file does not count): a reload leaves such a camera alone.

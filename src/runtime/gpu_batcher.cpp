@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 
-#include "media/kernel_view.h"
 #include "runtime/pipeline_factory.h"
 #if FACEPIPE_HAVE_CUDA
 #include "face/cuda/cuda_face_pipeline.h"
@@ -160,7 +159,8 @@ void GpuBatcher::run_batch(int taken) {
       continue;
     }
     BatchFrame& b = batch_[static_cast<size_t>(count++)];
-    b = BatchFrame{slot, media::kernel_view(frame.image), frame.media_time_s};
+    // The frame as captured (BGR8 or NV12): the pipeline picks the upload path per frame.
+    b = BatchFrame{slot, frame.image.view(), frame.media_time_s};
     m->batch_preview_size(w, h, b.preview_width, b.preview_height);
   }
   if (count == 0) return;
@@ -188,25 +188,39 @@ namespace {
 class CudaBatchedPipeline final : public BatchedPipeline {
  public:
   explicit CudaBatchedPipeline(const face::cuda::CudaFacePipelineConfig& c)
-      : pipeline_(c), frames_(static_cast<size_t>(c.cameras)) {}
+      : pipeline_(c), frames_(static_cast<size_t>(c.cameras)), raw_(static_cast<size_t>(c.cameras)) {}
   int capacity() const override { return pipeline_.cameras(); }
   Status ensure_frame_capacity(int width, int height) override { return pipeline_.grow_frame_capacity(width, height); }
   Status process(std::span<const BatchFrame> frames) override {
     if (frames.size() > frames_.size())
       return Status::error(StatusCode::kInvalidArgument, "GPU batcher: more frames than camera slots");
-    for (size_t i = 0; i < frames.size(); ++i)
-      frames_[i] = face::cuda::CameraFrame{frames[i].slot, frames[i].image, frames[i].timestamp_s, nullptr,
-                                           frames[i].preview_width, frames[i].preview_height};
+    for (size_t i = 0; i < frames.size(); ++i) {
+      const media::ConstImageView& in = frames[i].image;
+      face::cuda::CameraFrame& f = frames_[i];
+      f = face::cuda::CameraFrame{frames[i].slot, {}, frames[i].timestamp_s, nullptr, frames[i].preview_width,
+                                  frames[i].preview_height};
+      if (in.format == media::PixelFormat::kNV12) {
+        // Uploaded as captured (half the bytes of BGR) and sampled on the GPU: no conversion anywhere.
+        raw_[i] = host_frame_of(in);
+        f.raw = &raw_[i];
+      } else {
+        f.image = kernels::ImageView{in.data, in.width, in.height, static_cast<int64_t>(in.stride), 3,
+                                     in.format == media::PixelFormat::kBGR8 ? kernels::ChannelOrder::kBGR
+                                                                            : kernels::ChannelOrder::kRGB};
+      }
+    }
     return pipeline_.process(std::span<const face::cuda::CameraFrame>(frames_.data(), frames.size()), /*video=*/true);
   }
   std::span<const face::FaceResult> faces(int slot) const override { return pipeline_.faces(slot); }
   kernels::ImageView preview(int slot) const override { return pipeline_.preview(slot); }
   void reset_slot(int slot) override { pipeline_.reset_tracking(slot); }
   const char* device() const override { return "cuda"; }
+  bool reads_nv12() const override { return true; }
 
  private:
   face::cuda::CudaFacePipeline pipeline_;
   std::vector<face::cuda::CameraFrame> frames_;  // sized once: no allocation per batch
+  std::vector<face::cuda::HostFrame> raw_;       // NV12 frames of the batch, by position (sized once)
 };
 
 }  // namespace

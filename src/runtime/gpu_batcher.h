@@ -31,6 +31,7 @@
 #include "common/thread_pool.h"
 #include "face/types.h"
 #include "kernels/image_view.h"
+#include "media/image.h"
 #include "runtime/config.h"
 #include "runtime/frame_ring.h"
 #include "runtime/source.h"
@@ -40,7 +41,7 @@ namespace facepipe::runtime {
 // One camera's frame in a batch; `slot` is the camera's slot, at most once per call.
 struct BatchFrame {
   int slot = 0;
-  kernels::ImageView image;  // BGR, host memory
+  media::ConstImageView image;  // as captured, host memory: packed BGR8, or NV12 (reads_nv12())
   double timestamp_s = 0;    // increasing per slot (tracking)
   int preview_width = 0, preview_height = 0;  // a preview made with the batch (0: none)
 };
@@ -65,6 +66,9 @@ class BatchedPipeline {
   // Forgets the slot's tracks and faces (its camera left; the next one starts fresh).
   virtual void reset_slot(int slot) = 0;
   virtual const char* device() const = 0;  // "cuda", or a fake's name
+  // True when process() takes NV12 frames as they are (the CUDA pipeline samples them on the GPU):
+  // the cameras then capture video as NV12 under `[gpu] capture_format = "nv12"`.
+  virtual bool reads_nv12() const { return false; }
 };
 
 // What the batcher needs of a camera (CameraWorker in batched mode; a fake in the unit tests).
@@ -139,6 +143,7 @@ class GpuBatcher {
   int cameras() const;
   int capacity() const { return capacity_; }
   const char* device() const { return pipeline_->device(); }
+  bool reads_nv12() const { return pipeline_->reads_nv12(); }
   uint64_t batches() const { return batches_.load(std::memory_order_relaxed); }
   uint64_t frames() const { return frames_done_.load(std::memory_order_relaxed); }
 

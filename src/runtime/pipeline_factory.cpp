@@ -1,6 +1,7 @@
 #include "runtime/pipeline_factory.h"
 
 #include "face/pipeline/face_pipeline.h"
+#include "media/kernel_view.h"
 #if FACEPIPE_HAVE_CUDA
 #include "common/cuda/cuda_resources.h"
 #include "face/cuda/cuda_face_pipeline.h"
@@ -25,8 +26,11 @@ namespace {
 class CpuCameraPipeline final : public CameraPipeline {
  public:
   explicit CpuCameraPipeline(const face::FacePipelineConfig& c) : pipeline_(c) {}
-  Status process_frame(const kernels::ImageView& image, double timestamp_s) override {
-    return pipeline_.process_frame(image, timestamp_s);
+  Status process_frame(const media::Image& frame, double timestamp_s) override {
+    // The camera captures BGR for this pipeline (reads_nv12() is false); anything else is a bug upstream.
+    if (!media::is_packed_rgb(frame.format()))
+      return Status::error(StatusCode::kUnsupported, "CPU face pipeline: frames must be packed RGB/BGR, not NV12");
+    return pipeline_.process_frame(media::kernel_view(frame), timestamp_s);
   }
   std::span<const face::FaceResult> faces() const override { return pipeline_.faces(); }
   const char* device() const override { return "cpu"; }
@@ -39,20 +43,46 @@ class CpuCameraPipeline final : public CameraPipeline {
 class CudaCameraPipeline final : public CameraPipeline {
  public:
   explicit CudaCameraPipeline(const face::cuda::CudaFacePipelineConfig& c) : pipeline_(c) {}
-  Status process_frame(const kernels::ImageView& image, double timestamp_s) override {
+  Status process_frame(const media::Image& frame, double timestamp_s) override {
+    if (frame.empty()) return Status::error(StatusCode::kInvalidArgument, "empty frame");
     // A camera whose frames grow (a stream changing resolution) re-allocates once, off the steady state.
-    FACEPIPE_RETURN_IF_ERROR(pipeline_.grow_frame_capacity(image.width, image.height));
-    return pipeline_.process_frames({&image, 1}, {&timestamp_s, 1});
+    FACEPIPE_RETURN_IF_ERROR(pipeline_.grow_frame_capacity(frame.width(), frame.height()));
+    face::cuda::CameraFrame f;
+    f.timestamp_s = timestamp_s;
+    if (frame.format() == media::PixelFormat::kNV12) {
+      // Uploaded as captured and sampled on the GPU: no conversion anywhere.
+      raw_ = host_frame_of(frame.view());
+      f.raw = &raw_;
+    } else {
+      f.image = media::kernel_view(frame);
+    }
+    return pipeline_.process({&f, 1}, /*video=*/true);
   }
+  bool reads_nv12() const override { return true; }
   std::span<const face::FaceResult> faces() const override { return pipeline_.faces(0); }
   const char* device() const override { return "cuda"; }
 
  private:
   face::cuda::CudaFacePipeline pipeline_;
+  face::cuda::HostFrame raw_;  // the NV12 frame of the call in flight (points into the caller's image)
 };
 #endif
 
 }  // namespace
+
+#if FACEPIPE_HAVE_CUDA
+face::cuda::HostFrame host_frame_of(media::ConstImageView nv12) {
+  face::cuda::HostFrame h;
+  h.format = kernels::cuda::FrameFormat::kNV12;
+  h.width = nv12.width;
+  h.height = nv12.height;
+  h.plane0 = nv12.data;
+  h.stride0 = static_cast<int64_t>(nv12.stride);
+  h.plane1 = nv12.uv;
+  h.stride1 = static_cast<int64_t>(nv12.uv_stride);
+  return h;
+}
+#endif
 
 std::unique_ptr<CameraPipeline> make_face_pipeline(const CameraConfig& camera, const GpuConfig& gpu, int device) {
   const face::FacePipelineConfig pc = face_pipeline_config(camera, gpu);

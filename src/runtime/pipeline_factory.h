@@ -11,7 +11,12 @@
 #include "face/pipeline/face_pipeline.h"
 #include "face/types.h"
 #include "kernels/image_view.h"
+#include "media/image.h"
 #include "runtime/config.h"
+
+namespace facepipe::face::cuda {
+struct HostFrame;
+}
 
 namespace facepipe::runtime {
 
@@ -19,14 +24,22 @@ namespace facepipe::runtime {
 class CameraPipeline {
  public:
   virtual ~CameraPipeline() = default;
-  // Hot path: allocates nothing once the frame size is stable.
-  virtual Status process_frame(const kernels::ImageView& image, double timestamp_s) = 0;
+  // Hot path: allocates nothing once the frame size is stable. `frame` is a captured frame: packed
+  // RGB/BGR, or NV12 when reads_nv12() (a pipeline that cannot read it returns kUnsupported).
+  virtual Status process_frame(const media::Image& frame, double timestamp_s) = 0;
+  // True when process_frame takes NV12 frames as they are (the CUDA pipeline samples them on the
+  // GPU): the camera then captures video as NV12 under `[gpu] capture_format = "nv12"`.
+  virtual bool reads_nv12() const { return false; }
   virtual std::span<const face::FaceResult> faces() const = 0;
   virtual const char* device() const = 0;  // "cpu" or "cuda"
 };
 
 // The face pipeline settings of `camera` under `[gpu]` (shared by every kind of pipeline).
 face::FacePipelineConfig face_pipeline_config(const CameraConfig& camera, const GpuConfig& gpu);
+
+// A captured NV12 image as the CUDA pipeline's raw frame (CameraFrame::raw): plane pointers into
+// the image, which must stay put for the call. CUDA builds only (defined with the CUDA pipeline).
+face::cuda::HostFrame host_frame_of(media::ConstImageView nv12);
 
 // The pipeline for `camera` on `device` (kCpu or a GPU index). Start-up code: throws
 // facepipe::Error.

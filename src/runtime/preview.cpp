@@ -31,6 +31,8 @@ void PreviewScaler::resize(media::ConstImageView src, media::ImageView dst) {
     build(y_taps_, src.height, dst.height);
     src_w_ = src.width, src_h_ = src.height, dst_w_ = dst.width, dst_h_ = dst.height;
   }
+  if (!media::is_packed_rgb(dst.format)) return;
+  if (src.format == media::PixelFormat::kNV12) return resize_nv12(src, dst);
   const bool swap = src.format != dst.format;
   for (int y = 0; y < dst.height; ++y) {
     const Tap ty = y_taps_[static_cast<size_t>(y)];
@@ -54,6 +56,42 @@ void PreviewScaler::resize(media::ConstImageView src, media::ImageView dst) {
       out[x * 3 + 0] = swap ? px[2] : px[0];
       out[x * 3 + 1] = px[1];
       out[x * 3 + 2] = swap ? px[0] : px[2];
+    }
+  }
+}
+
+namespace {
+inline uint8_t clamp_u8(int v) { return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v)); }
+}  // namespace
+
+void PreviewScaler::resize_nv12(media::ConstImageView src, media::ImageView dst) const {
+  const int r_at = dst.format == media::PixelFormat::kRGB8 ? 0 : 2;
+  const int b_at = 2 - r_at;
+  for (int y = 0; y < dst.height; ++y) {
+    const Tap ty = y_taps_[static_cast<size_t>(y)];
+    const uint8_t* y0 = src.row(ty.i0);
+    const uint8_t* y1 = src.row(ty.i1);
+    const uint8_t* c0 = src.uv_row(ty.i0 / 2);
+    const uint8_t* c1 = src.uv_row(ty.i1 / 2);
+    const uint32_t wy1 = ty.w1, wy0 = 256 - wy1;
+    uint8_t* out = dst.row(y);
+    for (int x = 0; x < dst.width; ++x) {
+      const Tap tx = x_taps_[static_cast<size_t>(x)];
+      const uint32_t wx1 = tx.w1, wx0 = 256 - wx1;
+      // Weights in 1/65536; each tap takes its own pixel's luma and its 2x2 block's chroma.
+      const uint32_t wa = wx0 * wy0, wb = wx1 * wy0, wc = wx0 * wy1, wd = wx1 * wy1;
+      const int ua = (tx.i0 / 2) * 2, ub = (tx.i1 / 2) * 2;
+      auto blend = [&](uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
+        return static_cast<int>((a * wa + b * wb + c * wc + d * wd + (1u << 15)) >> 16);
+      };
+      const int luma = blend(y0[tx.i0], y0[tx.i1], y1[tx.i0], y1[tx.i1]);
+      const int u = blend(c0[ua], c0[ub], c1[ua], c1[ub]);
+      const int v = blend(c0[ua + 1], c0[ub + 1], c1[ua + 1], c1[ub + 1]);
+      // BT.601 limited range, 8.8 fixed point: kernels/cuda/image_kernels.h (convert_frame_cuda).
+      const int c = luma - 16, d = u - 128, e = v - 128;
+      out[x * 3 + r_at] = clamp_u8((298 * c + 409 * e + 128) >> 8);
+      out[x * 3 + 1] = clamp_u8((298 * c - 100 * d - 208 * e + 128) >> 8);
+      out[x * 3 + b_at] = clamp_u8((298 * c + 516 * d + 128) >> 8);
     }
   }
 }

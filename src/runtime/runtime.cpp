@@ -3,7 +3,6 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "media/kernel_view.h"
 #include "runtime/heap_probe.h"
 #include "runtime/pipeline_factory.h"
 
@@ -46,6 +45,12 @@ CameraWorker::CameraWorker(const std::string& instance, const CameraConfig& came
   so.loop = camera.loop;
   so.realtime = camera.realtime;
   so.fps_cap = camera.fps_cap;
+  // The capture format follows the pipeline this camera actually got, decided above: NV12 only when
+  // it samples NV12 itself (the CUDA pipeline, batched or not). A CPU pipeline (CPU worker, a
+  // simulated GPU, a build without CUDA) reads packed BGR, so its camera captures BGR.
+  const bool reads_nv12 = batcher_ ? batcher_->reads_nv12() : pipeline_->reads_nv12();
+  so.video_format = gpu.capture_format == CaptureFormat::kNV12 && reads_nv12 ? media::PixelFormat::kNV12
+                                                                              : media::PixelFormat::kBGR8;
   capture_ = std::make_unique<CaptureThread>(camera.id, so, ring_);
   // FACEPIPE_TEST_STALL_CAMERA=<id>:<n>: this camera's pipeline thread hangs on its n-th frame
   // (tests of the supervisor's stuck-pipeline detection; read once here, one compare per frame).
@@ -112,7 +117,7 @@ bool CameraWorker::begin_frame(uint64_t now_ns) {
 
 Status CameraWorker::run_pipeline(const CapturedFrame& frame) {
   if (frame.image.empty()) return Status::error(StatusCode::kInvalidArgument, "empty frame");
-  return pipeline_->process_frame(media::kernel_view(frame.image), frame.media_time_s);
+  return pipeline_->process_frame(frame.image, frame.media_time_s);
 }
 
 void CameraWorker::finish_frame(const CapturedFrame& frame, std::span<const face::FaceResult> faces,
@@ -136,12 +141,13 @@ Status CameraWorker::publish(const CapturedFrame& frame, std::span<const face::F
   if (preview && preview->data) {
     // Made by the GPU pipeline with the batch (packed BGR).
     preview_view = media::ConstImageView{preview->data, preview->width, preview->height,
-                                         static_cast<ptrdiff_t>(preview->row_stride), media::PixelFormat::kBGR8};
+                                         static_cast<ptrdiff_t>(preview->row_stride), media::PixelFormat::kBGR8,
+                                         nullptr, 0};
   } else if (preview_max_w_ > 0 && config_.preview) {
     int pw = 0, ph = 0;
     fit_preview_size(frame.image.width(), frame.image.height(), preview_max_w_, preview_max_h_, pw, ph);
     if (preview_.width() != pw || preview_.height() != ph) preview_.reset(pw, ph, media::PixelFormat::kBGR8);
-    scaler_.resize(frame.image.view(), preview_.view());
+    scaler_.resize(frame.image.view(), preview_.view());  // BGR8 or NV12 frames (preview.h)
     preview_view = preview_.view();
   }
   ipc::FrameInfo info;

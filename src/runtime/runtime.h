@@ -48,6 +48,9 @@ class CameraWorker final : public BatchCamera {
   const PipelineStats& pipeline_stats() const { return stats_; }
   const char* pipeline_device() const { return batcher_ ? batcher_->device() : pipeline_->device(); }  // "cpu" or "cuda"
   bool batched() const { return batcher_ != nullptr; }
+  // What the camera's video source delivers (bgr8, or nv12 for a pipeline that samples NV12 itself);
+  // an image folder gives bgr8 whatever this says.
+  media::PixelFormat capture_format() const { return capture_->options().video_format; }
   int batch_slot() const { return slot_; }  // -1 unless batched and started
   RingCounters ring_counters() const { return ring_.counters(); }
   bool is_live_source() const { return live_; }

@@ -54,7 +54,7 @@ class VideoSource final : public FrameSource {
  public:
   VideoSource(const SourceOptions& options, const std::atomic<bool>* abort_flag, bool live)
       : options_(options), live_(live) {
-    reader_options_.format = media::PixelFormat::kBGR8;
+    reader_options_.format = options.video_format;  // BGR8 or NV12 (checked by CaptureThread)
     reader_options_.decoder_threads = 1;  // the pipeline threads want the cores
     reader_options_.io_timeout_ms = live ? options.io_timeout_ms : 0;
     reader_options_.abort_flag = abort_flag;
@@ -162,7 +162,12 @@ std::unique_ptr<FrameSource> make_frame_source(const SourceOptions& options, con
 // ---- CaptureThread ---------------------------------------------------------------------------------
 
 CaptureThread::CaptureThread(std::string camera_id, SourceOptions options, FrameRing<CapturedFrame>& ring)
-    : camera_id_(std::move(camera_id)), options_(std::move(options)), ring_(ring) {}
+    : camera_id_(std::move(camera_id)), options_(std::move(options)), ring_(ring) {
+  // Here, not in the thread: start-up code may throw, the capture thread may not.
+  if (options_.video_format != media::PixelFormat::kBGR8 && options_.video_format != media::PixelFormat::kNV12)
+    throw Error("camera '" + camera_id_ + "': video sources capture bgr8 or nv12, not " +
+                media::pixel_format_name(options_.video_format));
+}
 
 CaptureThread::~CaptureThread() { stop(); }
 

@@ -26,7 +26,9 @@
 
 namespace facepipe::runtime {
 
-// One captured frame as it travels through the ring (BGR pixels).
+// One captured frame as it travels through the ring: packed BGR8, or NV12 when the camera's
+// pipeline reads NV12 (SourceOptions::video_format; image folders always give BGR8). Consumers look
+// at image.format() and never assume packed pixels.
 struct CapturedFrame {
   media::Image image;
   uint64_t sequence = 0;    // 1, 2, ... per capture thread (across reconnects)
@@ -57,6 +59,10 @@ struct SourceOptions {
   int io_timeout_ms = 3000;  // network / device: no data this long = reconnect
   int backoff_initial_ms = 100;
   int backoff_max_ms = 500;   // keeps "frames again ≤ 2 s after the stream returns"
+  // What video sources (files, streams, devices) deliver: kBGR8, or kNV12 for a camera whose
+  // pipeline samples NV12 itself (the CUDA pipeline: no CPU colour conversion). Image folders give
+  // kBGR8 whatever this says (stills are decoded to RGB anyway; the GPU pipeline takes both).
+  media::PixelFormat video_format = media::PixelFormat::kBGR8;
 };
 
 class FrameSource {
@@ -64,7 +70,8 @@ class FrameSource {
   virtual ~FrameSource() = default;
   virtual void open() = 0;  // throws facepipe::Error
   virtual void close() = 0;
-  // Fills `image` (BGR) and the frame's media time (seconds from the source start).
+  // Fills `image` (BGR8, or NV12 as SourceOptions::video_format asks of video sources) and the
+  // frame's media time (seconds from the source start).
   virtual Status read(media::Image& image, double& media_time_s) = 0;
   // Back to the first frame (files, folders); kUnsupported for live sources.
   virtual Status rewind() = 0;
@@ -100,6 +107,7 @@ class CaptureThread {
   // kStalled is derived: live, but no frame for `stall_ms`.
   SourceState state(uint64_t now_ns, uint64_t stall_ns = 2'000'000'000) const;
   const CaptureStats& stats() const { return stats_; }
+  const SourceOptions& options() const { return options_; }
   // The last open error (for messages); empty when none.
   std::string last_error() const;
   // Blocks until the first open attempt finished (true: opened) or `timeout_ms` passed.

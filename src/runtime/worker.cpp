@@ -180,7 +180,10 @@ class Worker {
                        : " (CUDA face pipeline)";
       else
         how = " (simulated GPU: CPU face pipeline)";
-      log("camera '" + c.id + "' started (" + c.source + ")" + (options_.gpu >= 0 ? " on GPU " + std::to_string(options_.gpu) + how : ""));
+      // The capture format shows whether the GPU gets the decoder's NV12 or CPU-converted BGR.
+      const std::string capture = std::string(", capture ") + media::pixel_format_name(started.capture_format());
+      log("camera '" + c.id + "' started (" + c.source + ")" +
+          (options_.gpu >= 0 ? " on GPU " + std::to_string(options_.gpu) + how : "") + capture);
       return true;
     } catch (const std::exception& e) {
       if (report) log(std::string("error: ") + e.what());

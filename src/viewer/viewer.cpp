@@ -152,7 +152,7 @@ class Viewer {
       cam.status.selected_camera = cameras_.size() > 1 && static_cast<int>(i) == selected_camera_;
       const int col = static_cast<int>(i) % cols_, row = static_cast<int>(i) / cols_;
       media::ImageView tile{canvas_.pixel(col * kTileWidth, row * kTileHeight), kTileWidth, kTileHeight,
-                            canvas_.stride(), canvas_.format()};
+                            canvas_.stride(), canvas_.format(), nullptr, 0};
       render_tile(tile, cam.frame, cam.status, flags_, mesh_);
     }
     SDL_UpdateTexture(texture_.get(), nullptr, canvas_.data(), static_cast<int>(canvas_.stride()));

@@ -205,3 +205,39 @@ TEST(ConfigOverrides, SetGpuAndTopLevelKeysAndValidateThem) {
 
 }  // namespace
 }  // namespace facepipe::runtime
+
+namespace facepipe::runtime {
+namespace {
+
+TEST(RunConfig, CaptureFormatKey) {
+  const std::string camera = "[[camera]]\nid = \"a\"\nsource = \"x\"\n";
+  EXPECT_EQ(parse_run_config(camera, "cams.toml").gpu.capture_format, CaptureFormat::kNV12);  // the default
+  const RunConfig bgr = parse_run_config("[gpu]\ncapture_format = \"bgr\"\n" + camera, "cams.toml");
+  EXPECT_EQ(bgr.gpu.capture_format, CaptureFormat::kBGR);
+  EXPECT_EQ(parse_run_config("[gpu]\ncapture_format = \"nv12\"\n" + camera, "cams.toml").gpu.capture_format,
+            CaptureFormat::kNV12);
+  EXPECT_EQ(error_of("[gpu]\nmax_batch_size = 8\ncapture_format = \"yuyv\"\n" + camera),
+            "cams.toml:3: [gpu]: 'capture_format' = 'yuyv' must be \"nv12\" or \"bgr\"");
+  EXPECT_EQ(error_of("[gpu]\ncapture_format = 12\n" + camera), "cams.toml:2: [gpu]: 'capture_format' must be a string");
+  // Round trip (the supervisor hands workers their config as TOML) and reload comparison.
+  const RunConfig back = parse_run_config(format_run_config(bgr), "worker");
+  EXPECT_EQ(back.gpu.capture_format, CaptureFormat::kBGR);
+  EXPECT_TRUE(same_settings(back.gpu, bgr.gpu));
+  EXPECT_FALSE(same_settings(bgr.gpu, GpuConfig{}));  // a change restarts the GPU cameras
+  // --set, quoted or as a bare word; a bad value names the override.
+  const RunConfig base = parse_run_config(camera, "base.toml");
+  EXPECT_EQ(apply_overrides(base, {"gpu.capture_format=bgr"}).gpu.capture_format, CaptureFormat::kBGR);
+  EXPECT_EQ(apply_overrides(bgr, {"gpu.capture_format=\"nv12\""}).gpu.capture_format, CaptureFormat::kNV12);
+  try {
+    apply_overrides(base, {"gpu.capture_format=rgb"});
+    ADD_FAILURE() << "rgb was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--set gpu.capture_format=rgb"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("must be \"nv12\" or \"bgr\""), std::string::npos) << e.what();
+  }
+  // A bare word for an integer key is still refused by the key's own check.
+  EXPECT_THROW(apply_overrides(base, {"gpu.max_batch_size=sixteen"}), Error);
+}
+
+}  // namespace
+}  // namespace facepipe::runtime
