@@ -47,4 +47,8 @@ FACEPIPE_CUDA_PDL=0 run --input $IMG --cameras 1
 run --input $IMG --cameras 1 --detector retinaface
 run --input $IMG --cameras 64 --streams 2 --pixel-format yuyv
 run --input $IMG --cameras 64 --streams 4 --detector retinaface
-N=${CAMERAS:-16} ./runtime_check.sh 2>&1 | tail -30
+# The live runtime: N file cameras on one GPU worker, capturing NV12 (default) and BGR, then NV12
+# with a CUDA pipeline per camera instead of the batcher.
+N=${CAMERAS:-16} ./runtime_check.sh 2>&1 | tail -24
+N=${CAMERAS:-16} EXTRA="--set gpu.capture_format=bgr" ./runtime_check.sh 2>&1 | grep -E "^==|summed|capture|ready in|stopped"
+N=${CAMERAS:-16} EXTRA="--set gpu.batch_cameras=false" ./runtime_check.sh 2>&1 | grep -E "^==|summed|capture|ready in|stopped|c0\"|^[0-9]+$"
