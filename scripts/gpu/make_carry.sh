@@ -31,5 +31,5 @@ mkdir -p "$out/shared/testdata/images" "$out/shared/testdata/video"
 cp -L "$shared"/testdata/MANIFEST.md "$out/shared/testdata/" 2>/dev/null || true
 cp -L "$shared"/testdata/images/*.jpg "$shared"/testdata/images/*.png "$out/shared/testdata/images/" 2>/dev/null || true
 cp -L "$shared"/testdata/video/*.mp4 "$out/shared/testdata/video/"
-cp "$root"/scripts/gpu/pass.sh "$root"/scripts/gpu/runtime_check.sh "$out/"
+cp "$root"/scripts/gpu/pass.sh "$root"/scripts/gpu/runtime_check.sh "$root"/scripts/soak.sh "$out/"
 du -sh "$out"
