@@ -56,15 +56,11 @@ TEST(Allocation, CaptureThreadDecodingAFile) {
     }
     std::this_thread::sleep_for(1ms);
   };
-  while (capture.stats().frames.load() < 50 && std::chrono::steady_clock::now() < deadline) drain();
-  const uint64_t before = test::heap_allocations();
-  const uint64_t frames_before = capture.stats().frames.load();
-  while (capture.stats().frames.load() < frames_before + 150 && std::chrono::steady_clock::now() < deadline) drain();
-  const uint64_t allocations = test::heap_allocations() - before;
-  const uint64_t frames = capture.stats().frames.load() - frames_before;
+  const test::CountedRun run = test::count_allocations_after_warm_up(
+      [&] { return capture.stats().frames.load(); }, drain, 50, 150, deadline);
   capture.stop();
-  ASSERT_GE(frames, 150u) << capture.last_error();
-  EXPECT_EQ(allocations, 0u) << "operator new calls while 150 frames were captured";
+  ASSERT_GE(run.progressed, 150u) << capture.last_error();
+  EXPECT_EQ(run.allocations, 0u) << "operator new calls while 150 frames were captured";
 }
 
 // The whole per-frame path of one camera: capture, FacePipeline::process_frame (tracking the
@@ -83,21 +79,15 @@ TEST(Allocation, CameraWorkerPerFramePath) {
   CameraWorker worker(cleanup.instance(), camera, gpu);
   worker.start();
   const auto deadline = std::chrono::steady_clock::now() + 60s;
-  auto published = [&] { return worker.pipeline_stats().frames.load(); };
-  while (published() < 40 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
-  const uint64_t before = test::heap_allocations();
-  const uint64_t frames_before = published();
-  while (published() < frames_before + 60 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(1ms);
-  const uint64_t allocations = test::heap_allocations() - before;
-  const uint64_t frames = published() - frames_before;
+  const test::CountedRun run = test::count_allocations_after_warm_up(
+      [&] { return worker.pipeline_stats().frames.load(); }, [] { std::this_thread::sleep_for(1ms); }, 40, 60, deadline);
   const uint64_t faces = worker.pipeline_stats().faces.load();
   worker.request_stop();
   worker.join();
-  ASSERT_GE(frames, 60u);
+  ASSERT_GE(run.progressed, 60u);
   EXPECT_GT(faces, 90u);
   EXPECT_EQ(worker.pipeline_stats().errors.load(), 0u);
-  EXPECT_EQ(allocations, 0u) << "operator new calls while 60 frames went through the camera";
+  EXPECT_EQ(run.allocations, 0u) << "operator new calls while 60 frames went through the camera";
 }
 
 }  // namespace

@@ -48,15 +48,12 @@ TEST(CaptureFormat, VideoAskedForNv12DeliversNv12ThroughTheRingWithoutAllocating
     }
     std::this_thread::sleep_for(1ms);
   };
-  while (capture.stats().frames.load() < 50 && std::chrono::steady_clock::now() < deadline) drain();
-  const uint64_t before = test::heap_allocations();
-  const uint64_t frames_before = capture.stats().frames.load();
-  while (capture.stats().frames.load() < frames_before + 150 && std::chrono::steady_clock::now() < deadline) drain();
-  const uint64_t allocations = test::heap_allocations() - before;
+  const test::CountedRun run = test::count_allocations_after_warm_up(
+      [&] { return capture.stats().frames.load(); }, drain, 50, 150, deadline);
   capture.stop();
   drain();
-  ASSERT_GE(capture.stats().frames.load() - frames_before, 150u) << capture.last_error();
-  EXPECT_EQ(allocations, 0u) << "operator new calls while 150 NV12 frames were captured";
+  ASSERT_GE(run.progressed, 150u) << capture.last_error();
+  EXPECT_EQ(run.allocations, 0u) << "operator new calls while 150 NV12 frames were captured";
   EXPECT_GT(nv12, 150);
   EXPECT_EQ(other, 0);
   EXPECT_TRUE(ordered);
@@ -148,13 +145,10 @@ BatchedRun run_batched(bool pipeline_reads_nv12, CaptureFormat configured) {
     worker.start();
     const auto deadline = std::chrono::steady_clock::now() + 30s;
     auto published = [&] { return worker.pipeline_stats().frames.load(); };
-    while (published() < 30 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
     // The per-frame path of the camera (capture, batch, CPU preview from the frame, publish).
-    const uint64_t before = test::heap_allocations();
-    const uint64_t frames_before = published();
-    while (published() < frames_before + 40 && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(1ms);
-    r.allocations = test::heap_allocations() - before;
+    r.allocations = test::count_allocations_after_warm_up(
+                        published, [] { std::this_thread::sleep_for(1ms); }, 30, 40, deadline)
+                        .allocations;
     r.published = published();
     r.errors = worker.pipeline_stats().errors.load();
     worker.request_stop();
