@@ -195,19 +195,10 @@ class CudaBatchedPipeline final : public BatchedPipeline {
     if (frames.size() > frames_.size())
       return Status::error(StatusCode::kInvalidArgument, "GPU batcher: more frames than camera slots");
     for (size_t i = 0; i < frames.size(); ++i) {
-      const media::ConstImageView& in = frames[i].image;
       face::cuda::CameraFrame& f = frames_[i];
       f = face::cuda::CameraFrame{frames[i].slot, {}, frames[i].timestamp_s, nullptr, frames[i].preview_width,
                                   frames[i].preview_height};
-      if (in.format == media::PixelFormat::kNV12) {
-        // Uploaded as captured (half the bytes of BGR) and sampled on the GPU: no conversion anywhere.
-        raw_[i] = host_frame_of(in);
-        f.raw = &raw_[i];
-      } else {
-        f.image = kernels::ImageView{in.data, in.width, in.height, static_cast<int64_t>(in.stride), 3,
-                                     in.format == media::PixelFormat::kBGR8 ? kernels::ChannelOrder::kBGR
-                                                                            : kernels::ChannelOrder::kRGB};
-      }
+      FACEPIPE_RETURN_IF_ERROR(set_frame_pixels(frames[i].image, raw_[i], f));
     }
     return pipeline_.process(std::span<const face::cuda::CameraFrame>(frames_.data(), frames.size()), /*video=*/true);
   }

@@ -49,13 +49,7 @@ class CudaCameraPipeline final : public CameraPipeline {
     FACEPIPE_RETURN_IF_ERROR(pipeline_.grow_frame_capacity(frame.width(), frame.height()));
     face::cuda::CameraFrame f;
     f.timestamp_s = timestamp_s;
-    if (frame.format() == media::PixelFormat::kNV12) {
-      // Uploaded as captured and sampled on the GPU: no conversion anywhere.
-      raw_ = host_frame_of(frame.view());
-      f.raw = &raw_;
-    } else {
-      f.image = media::kernel_view(frame);
-    }
+    FACEPIPE_RETURN_IF_ERROR(set_frame_pixels(frame.view(), raw_, f));
     return pipeline_.process({&f, 1}, /*video=*/true);
   }
   bool reads_nv12() const override { return true; }
@@ -71,16 +65,23 @@ class CudaCameraPipeline final : public CameraPipeline {
 }  // namespace
 
 #if FACEPIPE_HAVE_CUDA
-face::cuda::HostFrame host_frame_of(media::ConstImageView nv12) {
-  face::cuda::HostFrame h;
-  h.format = kernels::cuda::FrameFormat::kNV12;
-  h.width = nv12.width;
-  h.height = nv12.height;
-  h.plane0 = nv12.data;
-  h.stride0 = static_cast<int64_t>(nv12.stride);
-  h.plane1 = nv12.uv;
-  h.stride1 = static_cast<int64_t>(nv12.uv_stride);
-  return h;
+Status set_frame_pixels(media::ConstImageView captured, face::cuda::HostFrame& raw, face::cuda::CameraFrame& frame) {
+  if (media::is_packed_rgb(captured.format)) {
+    frame.image = media::kernel_view(captured);
+    frame.raw = nullptr;
+    return Status::ok();
+  }
+  if (captured.format != media::PixelFormat::kNV12)
+    return Status::error(StatusCode::kUnsupported, "CUDA face pipeline: frames must be packed RGB/BGR or NV12");
+  raw.format = kernels::cuda::FrameFormat::kNV12;
+  raw.width = captured.width;
+  raw.height = captured.height;
+  raw.plane0 = captured.data;
+  raw.stride0 = static_cast<int64_t>(captured.stride);
+  raw.plane1 = captured.uv;
+  raw.stride1 = static_cast<int64_t>(captured.uv_stride);
+  frame.raw = &raw;
+  return Status::ok();
 }
 #endif
 

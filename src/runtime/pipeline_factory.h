@@ -16,6 +16,7 @@
 
 namespace facepipe::face::cuda {
 struct HostFrame;
+struct CameraFrame;
 }
 
 namespace facepipe::runtime {
@@ -37,9 +38,12 @@ class CameraPipeline {
 // The face pipeline settings of `camera` under `[gpu]` (shared by every kind of pipeline).
 face::FacePipelineConfig face_pipeline_config(const CameraConfig& camera, const GpuConfig& gpu);
 
-// A captured NV12 image as the CUDA pipeline's raw frame (CameraFrame::raw): plane pointers into
-// the image, which must stay put for the call. CUDA builds only (defined with the CUDA pipeline).
-face::cuda::HostFrame host_frame_of(media::ConstImageView nv12);
+// A captured frame as the pixels of the CUDA pipeline's `frame`: NV12 as a raw frame (`raw` gets
+// the plane pointers and frame.raw points at it: uploaded as captured, sampled on the GPU, no
+// conversion anywhere), packed RGB/BGR as frame.image. The image and `raw` must stay put for the
+// call. Hot path: kUnsupported for any other format, no throw. CUDA builds only (defined with the
+// CUDA pipeline).
+Status set_frame_pixels(media::ConstImageView captured, face::cuda::HostFrame& raw, face::cuda::CameraFrame& frame);
 
 // The pipeline for `camera` on `device` (kCpu or a GPU index). Start-up code: throws
 // facepipe::Error.

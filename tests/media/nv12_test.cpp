@@ -53,7 +53,7 @@ bool same_nv12(const Image& a, const Image& b) {
 // ---- Image ------------------------------------------------------------------------------------------
 
 TEST(Nv12Image, LayoutOfEvenAndOddSizes) {
-  for (const auto [w, h] : {std::pair{64, 48}, std::pair{75, 41}, std::pair{1, 1}, std::pair{1920, 1080}}) {
+  for (const auto& [w, h] : {std::pair{64, 48}, std::pair{75, 41}, std::pair{1, 1}, std::pair{1920, 1080}}) {
     Image img(w, h, PixelFormat::kNV12);
     SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h));
     EXPECT_EQ(img.format(), PixelFormat::kNV12);
@@ -145,7 +145,7 @@ TEST(Nv12Image, ConvertsWithTheGpuFormula) {
 TEST(Nv12Image, OrientTurnsBothPlanes) {
   // Even sizes: turning the NV12 planes then converting equals converting then turning, exactly
   // (every pixel keeps its own 2x2 block's chroma). Odd sizes: the sizes and the luma are exact.
-  for (const auto [w, h] : {std::pair{64, 48}, std::pair{75, 41}}) {
+  for (const auto& [w, h] : {std::pair{64, 48}, std::pair{75, 41}}) {
     const Image nv12 = pattern_nv12(w, h);
     const Image rgb = to_format(nv12.view(), PixelFormat::kRGB8);
     for (int o = 1; o <= 8; ++o) {
