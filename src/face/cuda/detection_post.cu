@@ -93,6 +93,46 @@ Status launch_status(const char* what) {
   return cudaGetLastError() == cudaSuccess ? Status::ok() : Status::error(StatusCode::kDeviceError, what);
 }
 
+// Where both decoders sort and suppress, and where they write. Per image: key_capacity sort keys
+// and a byte of flags per candidate, in dynamic shared memory when they fit (in_shared), else at
+// keys_offset / flags_offset of the image's slice of the workspace (image_stride bytes, which also
+// holds each decoder's own arrays).
+struct PostScratch {
+  uint32_t key_capacity;
+  unsigned char* workspace;
+  size_t image_stride, keys_offset, flags_offset;
+  bool in_shared;
+  DetectionRecord* out;
+  int* counts;
+
+  __device__ unsigned char* image_workspace(int b) const { return workspace + static_cast<size_t>(b) * image_stride; }
+  __device__ Key* keys(int b, Key* dynamic_shared) const {
+    return in_shared ? dynamic_shared : reinterpret_cast<Key*>(image_workspace(b) + keys_offset);
+  }
+  __device__ unsigned char* flags(int b, Key* dynamic_shared) const {
+    return in_shared ? reinterpret_cast<unsigned char*>(dynamic_shared + key_capacity) : image_workspace(b) + flags_offset;
+  }
+};
+
+// The host side of PostScratch: each decoder's layout adds its own offsets.
+struct ScratchLayout {
+  uint32_t key_capacity = 0;
+  size_t keys_offset = 0, flags_offset = 0, image_stride = 0;
+  size_t shared_bytes = 0;  // scratch size when it goes to shared memory
+  size_t launch_shared_bytes() const { return shared_bytes <= kMaxDynamicShared ? shared_bytes : 0; }
+};
+
+PostScratch post_scratch(const ScratchLayout& l, void* workspace, Detection* detections, int* counts) {
+  return PostScratch{l.key_capacity,
+                     static_cast<unsigned char*>(workspace),
+                     l.image_stride,
+                     l.keys_offset,
+                     l.flags_offset,
+                     l.shared_bytes <= kMaxDynamicShared,
+                     reinterpret_cast<DetectionRecord*>(detections),
+                     counts};
+}
+
 // ================================ RetinaFace =====================================================
 
 struct RetinaArgs {
@@ -109,12 +149,8 @@ struct RetinaArgs {
   float v0, v1;
   float threshold, nms_threshold;
   int max_candidates, max_detections;
-  uint32_t key_capacity;  // next_pow2(max_candidates)
-  unsigned char* workspace;
-  size_t image_stride, keys_offset, boxes_offset, flags_offset;
-  bool scratch_in_shared;
-  DetectionRecord* out;
-  int* counts;
+  size_t boxes_offset;  // decoded boxes in the image's workspace slice
+  PostScratch scratch;  // key_capacity = next_pow2(max_candidates)
 };
 
 // The CPU's prior (pcx, pcy, pw, ph), tensor-normalized, for prior index `a`.
@@ -155,11 +191,9 @@ __global__ void __launch_bounds__(kRetinaThreads) retinaface_post_kernel(const R
   const float* conf = p.conf + static_cast<int64_t>(b) * A * 2;
   const float* loc = p.loc + static_cast<int64_t>(b) * A * 4;
   const float* lms = p.landmarks + static_cast<int64_t>(b) * A * 10;
-  unsigned char* ws = p.workspace + static_cast<size_t>(b) * p.image_stride;
-  Key* keys = p.scratch_in_shared ? dynamic_shared : reinterpret_cast<Key*>(ws + p.keys_offset);
-  unsigned char* suppressed =
-      p.scratch_in_shared ? reinterpret_cast<unsigned char*>(dynamic_shared + p.key_capacity) : ws + p.flags_offset;
-  float4* boxes = reinterpret_cast<float4*>(ws + p.boxes_offset);
+  Key* keys = p.scratch.keys(b, dynamic_shared);
+  unsigned char* suppressed = p.scratch.flags(b, dynamic_shared);
+  float4* boxes = reinterpret_cast<float4*>(p.scratch.image_workspace(b) + p.boxes_offset);
   const float threshold = p.threshold;
 
   // 1. Count the candidates (score > threshold; NaN never is).
@@ -244,7 +278,7 @@ __global__ void __launch_bounds__(kRetinaThreads) retinaface_post_kernel(const R
   // 5. Greedy NMS in score order with the reference's "+1" pixel areas; stop at max_detections.
   // suppressed[i] is only ever written for indices after the current one and each iteration that
   // writes ends with a barrier, so every thread reads the same flag and takes the same branches.
-  DetectionRecord* out = p.out + static_cast<int64_t>(b) * p.max_detections;
+  DetectionRecord* out = p.scratch.out + static_cast<int64_t>(b) * p.max_detections;
   int kept = 0;
   for (int i = 0; i < n && kept < p.max_detections; ++i) {
     if (suppressed[i]) continue;
@@ -282,13 +316,11 @@ __global__ void __launch_bounds__(kRetinaThreads) retinaface_post_kernel(const R
     }
     __syncthreads();
   }
-  if (tid == 0) p.counts[b] = kept;
+  if (tid == 0) p.scratch.counts[b] = kept;
 }
 
-struct RetinaLayout {
-  uint32_t key_capacity = 0;
-  size_t keys_offset = 0, boxes_offset = 0, flags_offset = 0, image_stride = 0;
-  size_t shared_bytes = 0;  // scratch size when it goes to shared memory
+struct RetinaLayout : ScratchLayout {
+  size_t boxes_offset = 0;
 };
 
 bool retina_layout(const RetinaFaceDecodeParams& p, RetinaLayout& l) {
@@ -382,16 +414,9 @@ Status retinaface_postprocess_cuda(const float* loc, const float* conf, const fl
   a.nms_threshold = p.nms_threshold;
   a.max_candidates = p.max_candidates;
   a.max_detections = p.max_detections;
-  a.key_capacity = l.key_capacity;
-  a.workspace = static_cast<unsigned char*>(workspace);
-  a.image_stride = l.image_stride;
-  a.keys_offset = l.keys_offset;
   a.boxes_offset = l.boxes_offset;
-  a.flags_offset = l.flags_offset;
-  a.scratch_in_shared = l.shared_bytes <= kMaxDynamicShared;
-  a.out = reinterpret_cast<DetectionRecord*>(detections_device);
-  a.counts = counts_device;
-  retinaface_post_kernel<<<batch, kRetinaThreads, a.scratch_in_shared ? l.shared_bytes : 0, stream>>>(a);
+  a.scratch = post_scratch(l, workspace, detections_device, counts_device);
+  retinaface_post_kernel<<<batch, kRetinaThreads, l.launch_shared_bytes(), stream>>>(a);
   return launch_status("retinaface_post_cuda: launch failed");
 }
 
@@ -411,12 +436,8 @@ struct BlazeArgs {
   float x_scale, y_scale, w_scale, h_scale;
   float clip, min_score, iou_threshold;
   int max_detections;
-  uint32_t key_capacity;
-  unsigned char* workspace;
-  size_t image_stride, keys_offset, candidates_offset, flags_offset;
-  bool scratch_in_shared;
-  DetectionRecord* out;
-  int* counts;
+  size_t candidates_offset;  // decoded candidates in the image's workspace slice
+  PostScratch scratch;       // key_capacity = next_pow2(num_boxes)
 };
 
 // MediaPipe's OverlapSimilarity (IoU) as the CPU build evaluates it: a = the candidate, b = the best
@@ -455,12 +476,10 @@ __global__ void __launch_bounds__(kBlazeThreads) blazeface_post_kernel(const Bla
   const int nk = p.num_keypoints;
   const float* reg = p.regressors + static_cast<int64_t>(b) * N * p.num_coords;
   const float* cls = p.classificators + static_cast<int64_t>(b) * N;
-  unsigned char* ws = p.workspace + static_cast<size_t>(b) * p.image_stride;
-  Key* keys = p.scratch_in_shared ? dynamic_shared : reinterpret_cast<Key*>(ws + p.keys_offset);
-  unsigned char* alive =
-      p.scratch_in_shared ? reinterpret_cast<unsigned char*>(dynamic_shared + p.key_capacity) : ws + p.flags_offset;
+  Key* keys = p.scratch.keys(b, dynamic_shared);
+  unsigned char* alive = p.scratch.flags(b, dynamic_shared);
   unsigned char* in_cluster = alive + N;
-  float* cand = reinterpret_cast<float*>(ws + p.candidates_offset);  // [N][kCandidateFloats], by anchor
+  float* cand = reinterpret_cast<float*>(p.scratch.image_workspace(b) + p.candidates_offset);  // [N][kCandidateFloats], by anchor
 
   if (tid == 0) s_count = 0;
   __syncthreads();
@@ -513,7 +532,7 @@ __global__ void __launch_bounds__(kBlazeThreads) blazeface_post_kernel(const Bla
   // threshold (itself included); the cluster's score-weighted mean, with the best box's score, is
   // one detection. The sums run in sorted order, one thread per value, as the CPU loop adds them.
   const float* region = p.regions + 4 * static_cast<int64_t>(b);
-  DetectionRecord* out = p.out + static_cast<int64_t>(b) * p.max_detections;
+  DetectionRecord* out = p.scratch.out + static_cast<int64_t>(b) * p.max_detections;
   const int values = 4 + 2 * nk;  // box corners, then keypoints
   int emitted = 0;
   while (emitted < p.max_detections) {
@@ -594,12 +613,11 @@ __global__ void __launch_bounds__(kBlazeThreads) blazeface_post_kernel(const Bla
     if (cluster_size == 0) break;  // nothing merged (degenerate best box): the CPU stops here too
     __syncthreads();               // s_merged, in_cluster and s_first are rewritten next round
   }
-  if (tid == 0) p.counts[b] = emitted;
+  if (tid == 0) p.scratch.counts[b] = emitted;
 }
 
-struct BlazeLayout {
-  uint32_t key_capacity = 0;
-  size_t keys_offset = 0, candidates_offset = 0, flags_offset = 0, image_stride = 0, shared_bytes = 0;
+struct BlazeLayout : ScratchLayout {
+  size_t candidates_offset = 0;
 };
 
 bool blaze_layout(const BlazeFaceDecodeParams& p, BlazeLayout& l) {
@@ -676,16 +694,9 @@ Status blazeface_postprocess_cuda(const float* regressors, const float* classifi
   a.min_score = p.min_score_thresh;
   a.iou_threshold = p.min_suppression_threshold;
   a.max_detections = p.max_detections;
-  a.key_capacity = l.key_capacity;
-  a.workspace = static_cast<unsigned char*>(workspace);
-  a.image_stride = l.image_stride;
-  a.keys_offset = l.keys_offset;
   a.candidates_offset = l.candidates_offset;
-  a.flags_offset = l.flags_offset;
-  a.scratch_in_shared = l.shared_bytes <= kMaxDynamicShared;
-  a.out = reinterpret_cast<DetectionRecord*>(detections_device);
-  a.counts = counts_device;
-  blazeface_post_kernel<<<batch, kBlazeThreads, a.scratch_in_shared ? l.shared_bytes : 0, stream>>>(a);
+  a.scratch = post_scratch(l, workspace, detections_device, counts_device);
+  blazeface_post_kernel<<<batch, kBlazeThreads, l.launch_shared_bytes(), stream>>>(a);
   return launch_status("blazeface_post_cuda: launch failed");
 }
 
