@@ -122,6 +122,19 @@ struct ScratchLayout {
   size_t launch_shared_bytes() const { return shared_bytes <= kMaxDynamicShared ? shared_bytes : 0; }
 };
 
+// Lays out one image's workspace slice for `candidates` sort keys, then the decoder's own
+// `own_bytes`, then `flag_bytes` of flags (each part 256-byte aligned); returns where its own part
+// starts.
+size_t lay_out_scratch(ScratchLayout& l, size_t candidates, size_t own_bytes, size_t flag_bytes) {
+  l.key_capacity = next_pow2(static_cast<uint32_t>(candidates));
+  l.keys_offset = 0;
+  const size_t own_offset = align_up(l.key_capacity * sizeof(Key), 256);
+  l.flags_offset = align_up(own_offset + own_bytes, 256);
+  l.image_stride = align_up(l.flags_offset + flag_bytes, 256);
+  l.shared_bytes = l.key_capacity * sizeof(Key) + flag_bytes;
+  return own_offset;
+}
+
 PostScratch post_scratch(const ScratchLayout& l, void* workspace, Detection* detections, int* counts) {
   return PostScratch{l.key_capacity,
                      static_cast<unsigned char*>(workspace),
@@ -326,12 +339,7 @@ struct RetinaLayout : ScratchLayout {
 bool retina_layout(const RetinaFaceDecodeParams& p, RetinaLayout& l) {
   if (p.max_candidates < 1 || p.max_candidates > kMaxCandidatesLimit) return false;
   const size_t K = static_cast<size_t>(p.max_candidates);
-  l.key_capacity = next_pow2(static_cast<uint32_t>(K));
-  l.keys_offset = 0;
-  l.boxes_offset = align_up(l.keys_offset + l.key_capacity * sizeof(Key), 256);
-  l.flags_offset = align_up(l.boxes_offset + K * sizeof(float4), 256);
-  l.image_stride = align_up(l.flags_offset + K, 256);
-  l.shared_bytes = l.key_capacity * sizeof(Key) + K;
+  l.boxes_offset = lay_out_scratch(l, K, K * sizeof(float4), K);  // a suppressed flag per candidate
   return true;
 }
 
@@ -623,12 +631,8 @@ struct BlazeLayout : ScratchLayout {
 bool blaze_layout(const BlazeFaceDecodeParams& p, BlazeLayout& l) {
   if (p.num_boxes < 1 || p.num_boxes > kMaxCandidatesLimit) return false;
   const size_t N = static_cast<size_t>(p.num_boxes);
-  l.key_capacity = next_pow2(static_cast<uint32_t>(N));
-  l.keys_offset = 0;
-  l.candidates_offset = align_up(l.key_capacity * sizeof(Key), 256);
-  l.flags_offset = align_up(l.candidates_offset + N * kCandidateFloats * sizeof(float), 256);
-  l.image_stride = align_up(l.flags_offset + 2 * N, 256);
-  l.shared_bytes = l.key_capacity * sizeof(Key) + 2 * N;
+  // alive and in_cluster flags per anchor
+  l.candidates_offset = lay_out_scratch(l, N, N * kCandidateFloats * sizeof(float), 2 * N);
   return true;
 }
 
