@@ -58,6 +58,31 @@ struct GuardedBuffer {
   }
 };
 
+// One decoder launch's guarded device outputs and its stream; fetch() waits, copies the detections
+// and counts back and checks that nothing was written past any buffer.
+struct PostRun {
+  GuardedBuffer ws, dets, counts;
+  facepipe::cuda::Stream stream;
+  std::vector<Detection> got;
+  std::vector<int> got_counts;
+  PostRun(size_t ws_bytes, int batch, int max_detections)
+      : ws(ws_bytes),
+        dets(sizeof(Detection) * static_cast<size_t>(batch * max_detections)),
+        counts(sizeof(int) * static_cast<size_t>(batch)),
+        got(static_cast<size_t>(batch * max_detections)),
+        got_counts(static_cast<size_t>(batch)) {}
+  Detection* detections() { return static_cast<Detection*>(dets.get()); }
+  int* count_slots() { return static_cast<int*>(counts.get()); }
+  void fetch(const std::string& what) {
+    FACEPIPE_CUDA_THROW(cudaStreamSynchronize(stream.get()));
+    FACEPIPE_CUDA_THROW(cudaMemcpy(got.data(), dets.get(), got.size() * sizeof(Detection), cudaMemcpyDeviceToHost));
+    FACEPIPE_CUDA_THROW(cudaMemcpy(got_counts.data(), counts.get(), got_counts.size() * sizeof(int), cudaMemcpyDeviceToHost));
+    EXPECT_TRUE(ws.guard_intact()) << what << ": workspace overrun";
+    EXPECT_TRUE(dets.guard_intact()) << what << ": detections overrun";
+    EXPECT_TRUE(counts.guard_intact()) << what << ": counts overrun";
+  }
+};
+
 struct DetectionDiff {
   double coord = 0, score = 0;  // max abs differences
   int not_identical = 0;        // values that differ at all
@@ -152,22 +177,14 @@ void check_retina_batch(const std::vector<RetinaItem>& items, const RetinaFaceCo
   const DeviceBuffer d_loc = upload(loc), d_conf = upload(conf), d_landm = upload(landm), d_scales = upload(scales);
   const size_t ws_bytes = cuda::retinaface_post_workspace_bytes(batch, p);
   ASSERT_GT(ws_bytes, 0u);
-  GuardedBuffer ws(ws_bytes);
-  GuardedBuffer dets(sizeof(Detection) * static_cast<size_t>(batch * max_detections));
-  GuardedBuffer counts(sizeof(int) * static_cast<size_t>(batch));
-  facepipe::cuda::Stream stream;
+  PostRun run(ws_bytes, batch, max_detections);
   ASSERT_TRUE(cuda::retinaface_postprocess_cuda(d_loc.as<float>(), d_conf.as<float>(), d_landm.as<float>(), batch, p,
-                                                d_scales.as<float>(), ws.get(), static_cast<Detection*>(dets.get()),
-                                                static_cast<int*>(counts.get()), stream.get())
+                                                d_scales.as<float>(), run.ws.get(), run.detections(), run.count_slots(),
+                                                run.stream.get())
                   .is_ok());
-  FACEPIPE_CUDA_THROW(cudaStreamSynchronize(stream.get()));
-  std::vector<Detection> got(static_cast<size_t>(batch * max_detections));
-  std::vector<int> got_counts(static_cast<size_t>(batch));
-  FACEPIPE_CUDA_THROW(cudaMemcpy(got.data(), dets.get(), got.size() * sizeof(Detection), cudaMemcpyDeviceToHost));
-  FACEPIPE_CUDA_THROW(cudaMemcpy(got_counts.data(), counts.get(), got_counts.size() * sizeof(int), cudaMemcpyDeviceToHost));
-  EXPECT_TRUE(ws.guard_intact()) << what << ": workspace overrun";
-  EXPECT_TRUE(dets.guard_intact()) << what << ": detections overrun";
-  EXPECT_TRUE(counts.guard_intact()) << what << ": counts overrun";
+  run.fetch(what);
+  const std::vector<Detection>& got = run.got;
+  const std::vector<int>& got_counts = run.got_counts;
   RetinaFaceConfig cpu_config = config;
   cpu_config.top_k = max_candidates;
   cpu_config.keep_top_k = max_detections;
@@ -306,22 +323,14 @@ void check_blaze_batch(const std::vector<BlazeItem>& items, BlazeFaceConfig conf
                      d_anchors = upload(cpu.anchors());
   const size_t ws_bytes = cuda::blazeface_post_workspace_bytes(batch, p);
   ASSERT_GT(ws_bytes, 0u);
-  GuardedBuffer ws(ws_bytes);
-  GuardedBuffer dets(sizeof(Detection) * static_cast<size_t>(batch * max_detections));
-  GuardedBuffer counts(sizeof(int) * static_cast<size_t>(batch));
-  facepipe::cuda::Stream stream;
+  PostRun run(ws_bytes, batch, max_detections);
   ASSERT_TRUE(cuda::blazeface_postprocess_cuda(d_reg.as<float>(), d_cls.as<float>(), batch, p, d_anchors.as<Anchor>(),
-                                               d_regions.as<float>(), ws.get(), static_cast<Detection*>(dets.get()),
-                                               static_cast<int*>(counts.get()), stream.get())
+                                               d_regions.as<float>(), run.ws.get(), run.detections(), run.count_slots(),
+                                               run.stream.get())
                   .is_ok());
-  FACEPIPE_CUDA_THROW(cudaStreamSynchronize(stream.get()));
-  std::vector<Detection> got(static_cast<size_t>(batch * max_detections));
-  std::vector<int> got_counts(static_cast<size_t>(batch));
-  FACEPIPE_CUDA_THROW(cudaMemcpy(got.data(), dets.get(), got.size() * sizeof(Detection), cudaMemcpyDeviceToHost));
-  FACEPIPE_CUDA_THROW(cudaMemcpy(got_counts.data(), counts.get(), got_counts.size() * sizeof(int), cudaMemcpyDeviceToHost));
-  EXPECT_TRUE(ws.guard_intact()) << what << ": workspace overrun";
-  EXPECT_TRUE(dets.guard_intact()) << what << ": detections overrun";
-  EXPECT_TRUE(counts.guard_intact()) << what << ": counts overrun";
+  run.fetch(what);
+  const std::vector<Detection>& got = run.got;
+  const std::vector<int>& got_counts = run.got_counts;
   for (int b = 0; b < batch; ++b) {
     const BlazeItem& it = items[static_cast<size_t>(b)];
     cpu.set_input_region(it.region);
