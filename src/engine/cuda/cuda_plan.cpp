@@ -43,6 +43,17 @@ bool per_channel_alpha(const PlannedGraph& pg, int32_t alpha, const TensorDesc& 
   return n == 1 || (s.rank() >= 1 && n == out.shape[out.shape.rank() - 1]);
 }
 
+// Drops the ops marked in `removed` (parallel to ops), keeping the order of the rest.
+void erase_removed(std::vector<ScheduledOp>& ops, const std::vector<char>& removed) {
+  size_t kept = 0;
+  for (size_t i = 0; i < ops.size(); ++i)
+    if (!removed[i]) {
+      if (kept != i) ops[kept] = std::move(ops[i]);  // never a self-move: that may empty the op
+      ++kept;
+    }
+  ops.resize(kept);
+}
+
 // Epilogue fusion (KernelArgs in cuda_kernel.h describes the slots): after a conv, the chain
 // [PRelu] [Add(residual) with its activation] [PRelu], each link the only reader of the previous
 // output, moves into the conv. A residual must be computed before the conv runs.
@@ -100,11 +111,7 @@ int fuse_epilogues(PlannedGraph& pg, std::unordered_map<int32_t, Act2>& act2) {
       ++fused;
     }
   }
-  std::vector<ScheduledOp> kept;
-  kept.reserve(ops.size());
-  for (size_t i = 0; i < ops.size(); ++i)
-    if (!removed[i]) kept.push_back(std::move(ops[i]));
-  ops = std::move(kept);
+  erase_removed(ops, removed);
   return fused;
 }
 
@@ -115,7 +122,7 @@ int fuse_epilogues(PlannedGraph& pg, std::unordered_map<int32_t, Act2>& act2) {
 // intermediate must have exactly the readers of the pattern and no fused activation.
 class LayerNormMatcher {
  public:
-  explicit LayerNormMatcher(const PlannedGraph& pg) : pg_(pg), producer_(pg.producers()), uses_(pg.use_counts()) {
+  explicit LayerNormMatcher(const PlannedGraph& pg) : pg_(pg), uses_(pg.use_counts()) {
     readers_.resize(uses_.size());
     for (size_t k = 0; k < pg.ops().size(); ++k)
       for (int32_t id : pg.ops()[k].op.inputs)
@@ -207,7 +214,6 @@ class LayerNormMatcher {
   }
 
   const PlannedGraph& pg_;
-  std::vector<int32_t> producer_;
   std::vector<int> uses_;
   std::vector<std::vector<int32_t>> readers_;
 };
@@ -239,13 +245,9 @@ int fuse_layer_norms(PlannedGraph& pg) {
     ops[index] = std::move(fused);
     removed[index] = 0;
   }
-  std::vector<ScheduledOp> kept;
-  kept.reserve(ops.size());
-  for (size_t i = 0; i < ops.size(); ++i)
-    if (!removed[i]) kept.push_back(std::move(ops[i]));
-  const int fused = static_cast<int>(ops.size() - kept.size());
-  ops = std::move(kept);
-  return fused;
+  const size_t before = ops.size();
+  erase_removed(ops, removed);
+  return static_cast<int>(before - ops.size());
 }
 
 }  // namespace
