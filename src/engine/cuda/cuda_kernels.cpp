@@ -26,6 +26,13 @@ bool programmatic_launch_enabled() {
 
 bool is_float_storage(DType d) { return d == DType::kF32 || d == DType::kF16; }
 
+int multiprocessor_count() {
+  int device = 0, sms = 0;
+  cudaGetDevice(&device);
+  cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+  return sms > 0 ? sms : 1;
+}
+
 void require_float_tensors(const Op& op, const TensorView& x, const TensorView& y, const TensorView* w) {
   if (!is_float_storage(x.dtype) || y.dtype != x.dtype || (w && w->dtype != x.dtype)) {
     unsupported(op, w ? "input, weights and output must share one float storage type" : "needs f32/f16 tensors");

@@ -277,11 +277,9 @@ std::unique_ptr<CudaKernel> make_conv_kernel(const KernelArgs& args) {
   p.bn = p.OCg <= 16 ? 16 : p.OCg <= 32 ? 32 : 64;
   // Fewer default blocks than two waves of the multiprocessors leaves the GPU idle (batch-1 layers
   // at low resolution): then smaller M tiles.
-  int sms = 0, device = 0;
-  cudaGetDevice(&device);
-  cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+  const int sms = multiprocessor_count();
   const int64_t default_blocks = (p.M + 4096 / p.bn - 1) / (4096 / p.bn) * ((p.OCg + p.bn - 1) / p.bn) * p.groups;
-  p.small_m = default_blocks < 2 * std::max(sms, 1);
+  p.small_m = default_blocks < 2 * sms;
   // Direct: the stems (K <= 96) and the narrow 1x1 layers (K <= 32: the landmark network's 8<->16
   // bottlenecks at 128x128), both memory-bound; tensor cores where K gives them work (K >= 64).
   p.direct = p.groups == 1 && p.OC <= 32 && (p.pointwise ? p.K <= 32 : p.K <= kDirectMaxK);

@@ -252,11 +252,11 @@ void plan_conv_direct(ConvParams& p, int sms) {
   // Two pixels per thread (f16) halve the shared weight reads per FMA, when the grid still has
   // several waves of blocks; small layers (batch-1 landmarks) keep one for more blocks.
   const int64_t blocks_px2 = g > 0 ? (static_cast<int64_t>(p.M) * g + 2 * kThreads - 1) / (2 * kThreads) : 0;
-  p.direct_px = p.storage == DType::kF16 && blocks_px2 >= 4 * std::max(sms, 1) ? 2 : 1;
+  p.direct_px = p.storage == DType::kF16 && blocks_px2 >= 4 * sms ? 2 : 1;
   // The scalar kernel has a thread per pixel: at batch 1 (BlazeFace's 64x64 layers with 24..28
   // channels: 32 blocks) most multiprocessors would idle, so small layers split the output
   // channels into groups of 8 over blockIdx.y (inputs are re-read per group, from cache).
-  p.direct_split = !p.direct_vec && p.OC > 8 && static_cast<int64_t>(grid_for(p.M, kThreads)) < 4 * std::max(sms, 1);
+  p.direct_split = !p.direct_vec && p.OC > 8 && static_cast<int64_t>(grid_for(p.M, kThreads)) < 4 * sms;
 }
 
 void launch_conv_direct(const ConvParams& p, cudaStream_t stream) {

@@ -136,10 +136,7 @@ void plan_depthwise_vec(DwParams& p) {
   // landmarks at 16x16..128x128) would leave most multiprocessors idle: measured on the H200, the
   // landmark network's 8-channel 128x128 layers took 10 us instead of 6.5. They stay on the
   // general kernel; the vector kernel takes layers with at least four waves of its blocks.
-  int sms = 0, device = 0;
-  cudaGetDevice(&device);
-  cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-  p.vec = p.vec && vec_threads_total(p) >= 4 * static_cast<int64_t>(std::max(sms, 1)) * kThreads;
+  p.vec = p.vec && vec_threads_total(p) >= 4 * static_cast<int64_t>(multiprocessor_count()) * kThreads;
 }
 
 void launch_depthwise_vec(const DwParams& p, cudaStream_t stream) {

@@ -25,6 +25,9 @@ void require_int32_elements(const Op& op, int64_t n);
 // Throws facepipe::Error "CUDA backend: op '<name>' (<type>): <what>".
 [[noreturn]] void unsupported(const Op& op, const std::string& what);
 bool is_float_storage(DType d);
+// The current device's multiprocessor count (at least 1): what the launch-shape rules compare
+// grid sizes with.
+int multiprocessor_count();
 // The prologue of the float ops' entry points: x, y (and w when given) share one float storage
 // type and have at most 2^31 elements (kernels index with int); throws naming the op otherwise.
 void require_float_tensors(const Op& op, const TensorView& x, const TensorView& y, const TensorView* w = nullptr);
