@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/status.h"
+#include "kernels/yuv.h"
 
 namespace facepipe::media {
 
@@ -115,11 +116,9 @@ void copy_nv12(ConstImageView src, ImageView dst) {
     if (src.uv_row(cy) != dst.uv_row(cy)) std::memmove(dst.uv_row(cy), src.uv_row(cy), uv_bytes);
 }
 
-inline uint8_t clamp_u8(int v) { return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v)); }
-
-// BT.601 limited range, 8.8 fixed point, chroma of the pixel's 2x2 block: exactly the GPU
-// pipeline's conversion (kernels/cuda/image_kernels.h, convert_frame_cuda), so that what the CPU
-// shows of an NV12 frame is what the GPU sampled.
+// kernels/yuv.h's BT.601 conversion with the chroma of the pixel's 2x2 block: exactly the GPU
+// pipeline's (convert_frame_cuda), so that what the CPU shows of an NV12 frame is what the GPU
+// sampled.
 void nv12_to_packed(ConstImageView src, ImageView dst) {
   const int r_at = dst.format == PixelFormat::kRGB8 ? 0 : 2;
   const int b_at = 2 - r_at;
@@ -128,12 +127,10 @@ void nv12_to_packed(ConstImageView src, ImageView dst) {
     const uint8_t* chroma = src.uv_row(y / 2);
     uint8_t* out = dst.row(y);
     for (int x = 0; x < src.width; ++x) {
-      const int c = luma[x] - 16;
-      const int d = chroma[(x / 2) * 2] - 128;
-      const int e = chroma[(x / 2) * 2 + 1] - 128;
-      out[3 * x + r_at] = clamp_u8((298 * c + 409 * e + 128) >> 8);
-      out[3 * x + 1] = clamp_u8((298 * c - 100 * d - 208 * e + 128) >> 8);
-      out[3 * x + b_at] = clamp_u8((298 * c + 516 * d + 128) >> 8);
+      const kernels::Rgb8 p = kernels::yuv_to_rgb(luma[x], chroma[(x / 2) * 2], chroma[(x / 2) * 2 + 1]);
+      out[3 * x + r_at] = p.r;
+      out[3 * x + 1] = p.g;
+      out[3 * x + b_at] = p.b;
     }
   }
 }

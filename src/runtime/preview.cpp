@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/yuv.h"
+
 namespace facepipe::runtime {
 
 void fit_preview_size(int width, int height, int max_width, int max_height, int& out_width, int& out_height) {
@@ -60,10 +62,6 @@ void PreviewScaler::resize(media::ConstImageView src, media::ImageView dst) {
   }
 }
 
-namespace {
-inline uint8_t clamp_u8(int v) { return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v)); }
-}  // namespace
-
 void PreviewScaler::resize_nv12(media::ConstImageView src, media::ImageView dst) const {
   const int r_at = dst.format == media::PixelFormat::kRGB8 ? 0 : 2;
   const int b_at = 2 - r_at;
@@ -87,11 +85,10 @@ void PreviewScaler::resize_nv12(media::ConstImageView src, media::ImageView dst)
       const int luma = blend(y0[tx.i0], y0[tx.i1], y1[tx.i0], y1[tx.i1]);
       const int u = blend(c0[ua], c0[ub], c1[ua], c1[ub]);
       const int v = blend(c0[ua + 1], c0[ub + 1], c1[ua + 1], c1[ub + 1]);
-      // BT.601 limited range, 8.8 fixed point: kernels/cuda/image_kernels.h (convert_frame_cuda).
-      const int c = luma - 16, d = u - 128, e = v - 128;
-      out[x * 3 + r_at] = clamp_u8((298 * c + 409 * e + 128) >> 8);
-      out[x * 3 + 1] = clamp_u8((298 * c - 100 * d - 208 * e + 128) >> 8);
-      out[x * 3 + b_at] = clamp_u8((298 * c + 516 * d + 128) >> 8);
+      const kernels::Rgb8 p = kernels::yuv_to_rgb(luma, u, v);  // the GPU's conversion (kernels/yuv.h)
+      out[x * 3 + r_at] = p.r;
+      out[x * 3 + 1] = p.g;
+      out[x * 3 + b_at] = p.b;
     }
   }
 }

@@ -4,7 +4,8 @@
 // the gold agree exactly. Packed RGB/BGR: one thread per pixel; NV12: one thread per 2x2 block
 // (one chroma pair, four pixels); YUYV: one thread per macropixel (two pixels): a 1080p frame takes
 // a quarter (half) of the threads and loads each chroma sample once. The per-pixel formula is
-// pixel_fetch.cuh's yuv_to_rgb, shared with the sampling kernels that read YUV views directly.
+// kernels/yuv.h's yuv_to_rgb, shared with the sampling kernels that read YUV views directly and
+// with the CPU's NV12 conversions.
 #include "kernels/cuda/image_kernels.h"
 #include "kernels/cuda/pixel_fetch.cuh"
 

@@ -11,23 +11,12 @@
 #include <cstdint>
 
 #include "kernels/cuda/image_kernels.h"
+#include "kernels/yuv.h"
 
 namespace facepipe::kernels::cuda {
 
-struct Rgb8 {
-  uint8_t r, g, b;
-};
-
-__host__ __device__ __forceinline__ uint8_t clamp_u8(int v) { return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v)); }
-
-// BT.601 limited range → full-range RGB, 8.8 fixed point (the formula of image_kernels.h; the CPU
-// gold in tests/gpu/kernels_convert_cuda_test.cpp is the spec). `>>` of a negative int is an
-// arithmetic shift in CUDA, as in the gold.
-__host__ __device__ __forceinline__ Rgb8 yuv_to_rgb(int y, int u, int v) {
-  const int c = y - 16, d = u - 128, e = v - 128;
-  return Rgb8{clamp_u8((298 * c + 409 * e + 128) >> 8), clamp_u8((298 * c - 100 * d - 208 * e + 128) >> 8),
-              clamp_u8((298 * c + 516 * d + 128) >> 8)};
-}
+using kernels::Rgb8;
+using kernels::yuv_to_rgb;
 
 // Pixel (x, y) of `img`, 0 <= x < width, 0 <= y < height (callers clamp or skip out-of-image taps
 // first, exactly as they did on packed images). Chroma siting as convert_frame_cuda: NV12 pixel
