@@ -8,7 +8,6 @@
 // own few lanes, so the whole GPU works on even a 1x1x1434 output.
 #include "engine/cuda/ops/common.cuh"
 #include "engine/cuda/ops/conv_params.h"
-#include "engine/cuda/ops/vec16.cuh"
 
 namespace facepipe::engine::cuda {
 
@@ -16,6 +15,34 @@ namespace {
 
 constexpr int kNpw = 4;  // output channels per lane group
 constexpr int kWarpConvThreads = 256;
+
+// The unsigned type of `Bytes` bytes (one load instruction).
+template <int Bytes> struct RawOf;
+template <> struct RawOf<16> { using type = uint4; };
+template <> struct RawOf<8> { using type = uint2; };
+template <> struct RawOf<4> { using type = uint32_t; };
+template <> struct RawOf<2> { using type = uint16_t; };
+
+// V consecutive elements as f32, from an address aligned to V elements: one load of V elements'
+// bytes, then f16 pairs or floats unpacked from registers.
+template <typename T, int V>
+__device__ __forceinline__ void load_vector(const T* p, float (&out)[V]) {
+  using Raw = typename RawOf<V * static_cast<int>(sizeof(T))>::type;
+  const Raw raw = *reinterpret_cast<const Raw*>(p);
+  if constexpr (std::is_same_v<T, __half> && V >= 2) {
+    const __half2* h = reinterpret_cast<const __half2*>(&raw);
+#pragma unroll
+    for (int i = 0; i < V / 2; ++i) {
+      const float2 f = __half22float2(h[i]);
+      out[2 * i] = f.x;
+      out[2 * i + 1] = f.y;
+    }
+  } else {
+    const T* e = reinterpret_cast<const T*>(&raw);
+#pragma unroll
+    for (int i = 0; i < V; ++i) out[i] = load_f32(e, i);
+  }
+}
 
 template <typename T, int V, int L, bool kPointwise>
 __global__ void __launch_bounds__(kWarpConvThreads) conv_warp_kernel(const ConvParams p) {
@@ -50,19 +77,19 @@ __global__ void __launch_bounds__(kWarpConvThreads) conv_warp_kernel(const ConvP
   for (int k = lane * V; live && k < p.K; k += L * V) {
     float a[V];
     if constexpr (kPointwise) {
-      load_vec<T, V>(x + base + k, a);
+      load_vector<T, V>(x + base + k, a);
     } else {
       const int ic = k % p.C;
       const int t = k / p.C;
       const int iy = iy0 + (t / p.KW) * p.DH;
       const int ix = ix0 + (t % p.KW) * p.DW;
       if (iy < 0 || iy >= p.H || ix < 0 || ix >= p.W) continue;  // zero padding adds nothing
-      load_vec<T, V>(x + base + (iy * p.W + ix) * p.C + ic, a);
+      load_vector<T, V>(x + base + (iy * p.W + ix) * p.C + ic, a);
     }
 #pragma unroll
     for (int j = 0; j < kNpw; ++j) {
       float b[V];
-      load_vec<T, V>(wrow[j] + k, b);
+      load_vector<T, V>(wrow[j] + k, b);
 #pragma unroll
       for (int v = 0; v < V; ++v) acc[j] = fmaf(a[v], b[v], acc[j]);
     }

@@ -1,7 +1,6 @@
-// Vector access for the conv kernels: a 16-byte vector (conv_direct.cu, depthwise_vec.cu) is 8 f16
-// or 4 f32 consecutive channels of one pixel, moved by one 128-bit load or store instead of 8 (4)
-// scalar ones, and unpacked to f32 registers; the lane-group conv (conv_warp.cu) also loads 8, 4
-// and 2-byte vectors along K. The caller guarantees 16-byte
+// 16-byte vector access for the bandwidth-bound conv kernels (conv_direct.cu, depthwise.cu): a
+// vector is 8 f16 or 4 f32 consecutive channels of one pixel, moved by one 128-bit load or store
+// instead of 8 (4) scalar ones, and unpacked to f32 registers. The caller guarantees 16-byte
 // alignment (plan-time checks: channel counts multiple of kVec<T>, base pointers aligned), and the
 // vector epilogue below computes exactly what apply_epilogue computes per element.
 #pragma once
@@ -17,32 +16,23 @@ template <typename T> inline constexpr int kVec = 16 / static_cast<int>(sizeof(T
 
 inline bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
-// The unsigned type of `Bytes` bytes: what one load instruction moves.
-template <int Bytes> struct RawOf;
-template <> struct RawOf<16> { using type = uint4; };
-template <> struct RawOf<8> { using type = uint2; };
-template <> struct RawOf<4> { using type = uint32_t; };
-template <> struct RawOf<2> { using type = uint16_t; };
-template <typename T, int V> using RawVec = typename RawOf<V * static_cast<int>(sizeof(T))>::type;
-
-// The V elements of T held in `raw` (one load's worth), as f32: f16 in pairs, f32 as they are.
-template <typename T, int V = kVec<T>>
-__device__ __forceinline__ void unpack_vec(const RawVec<T, V>& raw, float (&out)[V]) {
-  if constexpr (std::is_same_v<T, __half> && V >= 2) {
+template <typename T>
+__device__ __forceinline__ void unpack_vec(const uint4 raw, float (&out)[kVec<T>]) {
+  if constexpr (std::is_same_v<T, float>) {
+    out[0] = __uint_as_float(raw.x);
+    out[1] = __uint_as_float(raw.y);
+    out[2] = __uint_as_float(raw.z);
+    out[3] = __uint_as_float(raw.w);
+  } else {
+    const unsigned words[4] = {raw.x, raw.y, raw.z, raw.w};
 #pragma unroll
-    for (int q = 0; q < V / 2; ++q) {
+    for (int q = 0; q < 4; ++q) {
       __half2 h;
-      __builtin_memcpy(&h, reinterpret_cast<const unsigned char*>(&raw) + q * sizeof(h), sizeof(h));
+      static_assert(sizeof(h) == sizeof(unsigned));
+      __builtin_memcpy(&h, &words[q], sizeof(h));
       const float2 f = __half22float2(h);
       out[2 * q] = f.x;
       out[2 * q + 1] = f.y;
-    }
-  } else {
-#pragma unroll
-    for (int q = 0; q < V; ++q) {
-      T e;
-      __builtin_memcpy(&e, reinterpret_cast<const unsigned char*>(&raw) + q * sizeof(T), sizeof(T));
-      out[q] = load_f32(&e, 0);
     }
   }
 }
@@ -52,11 +42,9 @@ __device__ __forceinline__ uint4 load_raw(const T* p) {
   return *reinterpret_cast<const uint4*>(p);
 }
 
-// V consecutive elements (16 bytes by default; the lane-group conv also loads 8/4/2 bytes) in one
-// load, as f32. `p` is aligned to the load's size.
-template <typename T, int V>
-__device__ __forceinline__ void load_vec(const T* p, float (&out)[V]) {
-  unpack_vec<T, V>(*reinterpret_cast<const RawVec<T, V>*>(p), out);
+template <typename T>
+__device__ __forceinline__ void load_vec(const T* p, float (&out)[kVec<T>]) {
+  unpack_vec<T>(load_raw(p), out);
 }
 
 // Rounds like store_f32 (round to nearest even per element).
